@@ -1,0 +1,1 @@
+"""Compare stage: decode images, find faces, match them against the user's template."""

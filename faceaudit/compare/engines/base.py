@@ -1,0 +1,106 @@
+"""The FaceEngine interface: one decoded RGB image in, faces with normalised embeddings out."""
+
+from __future__ import annotations
+
+import json
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from faceaudit.types import DetectedFace
+
+RGBImage = npt.NDArray[np.uint8]  # shape (height, width, 3)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Cosine similarity cut-offs on normalised embeddings: >= you is you, >= maybe is maybe."""
+
+    you: float
+    maybe: float
+
+
+def load_thresholds(engine: str) -> Thresholds:
+    data = json.loads(resources.files("faceaudit.data").joinpath("thresholds.json").read_text())
+    entry = data[engine]
+    return Thresholds(you=float(entry["you"]), maybe=float(entry["maybe"]))
+
+
+@dataclass(frozen=True)
+class Availability:
+    ok: bool
+    reason: str  # one line: what was found, or what is missing and how to get it
+
+
+class FaceEngine(ABC):
+    """Subclasses implement `_load` and `_detect`; `detect` loads lazily, once, under a lock."""
+
+    name: ClassVar[str]
+    embedding_size: ClassVar[int]
+    min_face_px: ClassVar[int] = 40  # smaller faces are not reported as usable for enrolment
+
+    def __init__(self, model_dir: Path | None = None) -> None:
+        self.model_dir = model_dir
+        self.thresholds = load_thresholds(self.name)
+        self._lock = threading.Lock()
+        self._loaded = False
+
+    @classmethod
+    @abstractmethod
+    def availability(cls, model_dir: Path | None = None) -> Availability:
+        """Whether this engine can run here without downloading anything, and why not."""
+
+    @abstractmethod
+    def _load(self) -> None:
+        """Load models; raise EngineUnavailable with a hint when they are missing."""
+
+    @abstractmethod
+    def _detect(self, image: RGBImage) -> list[DetectedFace]:
+        """All faces in `image`, embeddings L2-normalised float32."""
+
+    def describe(self) -> dict[str, Any]:
+        """Recorded with the template: which engine and model produced its embeddings."""
+        return {"engine": self.name, "embedding_size": self.embedding_size}
+
+    def load(self) -> None:
+        with self._lock:
+            if not self._loaded:
+                self._load()
+                self._loaded = True
+
+    def detect(self, image: RGBImage) -> list[DetectedFace]:
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"expected an RGB uint8 image, got {image.dtype} {image.shape}")
+        self.load()
+        return self._detect(image)
+
+
+def normalise(vector: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    v = np.asarray(vector, dtype=np.float32).reshape(-1)
+    norm = float(np.linalg.norm(v))
+    if norm == 0.0:
+        raise ValueError("zero embedding")
+    return (v / norm).astype(np.float32)
+
+
+def sharpness(image: RGBImage, box: tuple[int, int, int, int]) -> float:
+    """Variance of a 4-neighbour Laplacian over the face crop, in grey levels squared."""
+    left, top, right, bottom = box
+    crop = image[max(top, 0) : max(bottom, 0), max(left, 0) : max(right, 0)]
+    if crop.size == 0 or min(crop.shape[:2]) < 3:
+        return 0.0
+    grey = crop.astype(np.float32).mean(axis=2)
+    lap = (
+        -4 * grey[1:-1, 1:-1]
+        + grey[:-2, 1:-1]
+        + grey[2:, 1:-1]
+        + grey[1:-1, :-2]
+        + grey[1:-1, 2:]
+    )
+    return float(lap.var())

@@ -1,0 +1,1 @@
+"""Crawl stage: visit the user's own listed accounts, logged out, and list the images they show."""

@@ -1,0 +1,1 @@
+"""The offline demo: a fictional person's accounts served from this machine."""
