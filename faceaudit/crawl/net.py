@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
-import fnmatch
+import email.utils
+import http.cookiejar
 import ipaddress
+import json
+import logging
+import posixpath
+import re
 import socket
-from collections.abc import Mapping
+import ssl
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
 
-from faceaudit.errors import OutOfScope, UsageError
+import certifi
+import httpcore
+import httpx
+
+from faceaudit.errors import NetworkError, OutOfScope, UsageError
 
 USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/130.0 Safari/537.36"
 )
+
+log = logging.getLogger(__name__)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], tuple[str, int]]
 
 
 @dataclass(frozen=True)
@@ -30,11 +48,21 @@ class AccountScope:
 
     def allows(self, url: str) -> bool:
         parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
+        host = (parts.hostname or "").lower().rstrip(".")
         if host not in self.hosts:
             return False
-        path = parts.path or "/"
+        # Judge the path the server will see: `/@me/../@other` and `/@me/%2e%2e/x` are not `/@me/`.
+        path = _remove_dot_segments(unquote(parts.path or "/"))
         return any(path == p.rstrip("/") or path.startswith(p) for p in self.path_prefixes)
+
+
+def _remove_dot_segments(path: str) -> str:
+    if "." not in path:
+        return path
+    normal = posixpath.normpath(path)
+    if normal.startswith("//"):  # normpath keeps a leading '//'; a path has no authority
+        normal = "/" + normal.lstrip("/")
+    return normal + "/" if path.endswith("/") and normal != "/" else normal
 
 
 @dataclass(frozen=True)
@@ -49,21 +77,27 @@ class NetworkPolicy:
     resolve: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     allow_dns: bool = True
     ca_cert: Path | None = None
-    timeout: float = 20.0
+    timeout: float = 20.0  # connect, and each read
     max_page_bytes: int = 5 * 1024 * 1024
     max_image_bytes: int = 25 * 1024 * 1024
     retries: int = 2
     min_interval: float = 0.5  # seconds between requests to one host
     max_redirects: int = 5
     user_agent: str = USER_AGENT
+    total_timeout: float = 120.0  # one whole response, body included
+    backoff: float = 1.0  # first retry waits this long, then doubles
+    max_rate_wait: float = 60.0  # a 429 asking for a longer wait is returned, not waited out
 
     def mapped(self, host: str) -> tuple[str, int] | None:
         host = host.lower().rstrip(".")
-        if host in self.resolve:
-            return self.resolve[host]
-        for pattern, target in self.resolve.items():
-            if pattern.startswith("*.") and fnmatch.fnmatchcase(host, pattern):
-                return target
+        patterns = {pattern.lower().rstrip("."): target for pattern, target in self.resolve.items()}
+        if host in patterns:
+            return patterns[host]
+        # `*.domain` takes subdomains at any depth, never `domain` itself or `evil-domain`;
+        # the longest matching pattern wins.
+        for pattern in sorted(patterns, key=len, reverse=True):
+            if pattern.startswith("*.") and host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
+                return patterns[pattern]
         return None
 
     def resolve_target(self, host: str, port: int) -> tuple[str, int]:
@@ -78,12 +112,18 @@ class NetworkPolicy:
             return target
         literal = _ip_or_none(host)
         if literal is not None:
-            if not literal.is_global:
+            if not is_public(literal):
                 raise OutOfScope(
                     f"refused to connect to the non-public address {host}",
                     "faceaudit only fetches public addresses; use --resolve to map a test host.",
                 )
-            return host, port
+            return str(literal), port
+        if _looks_numeric(host):
+            # Browsers read `0x7f.1`, `2130706433` or `127.1` as IPv4 addresses; we do not guess.
+            raise OutOfScope(
+                f"refused the ambiguous numeric host {host}",
+                "write an IP address as four decimal numbers, e.g. 203.0.113.7.",
+            )
         if not self.allow_dns:
             raise OutOfScope(
                 f"{host} is not mapped and name lookups are off",
@@ -93,48 +133,444 @@ class NetworkPolicy:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as exc:
             raise OutOfScope(f"could not resolve {host}: {exc}", "check the URL and your connection.") from exc
-        addresses = [info[4][0] for info in infos]
+        addresses = [str(info[4][0]) for info in infos]
+        if not addresses:
+            raise OutOfScope(f"{host} has no addresses", "check the URL.")
         for address in addresses:
             ip = _ip_or_none(address)
-            if ip is None or not ip.is_global:
+            if ip is None or not is_public(ip):
                 raise OutOfScope(
                     f"{host} resolves to the non-public address {address}",
                     "faceaudit only fetches public addresses.",
                 )
         return addresses[0], port
 
-    def check_url(self, url: str) -> None:
-        """Refuse anything that is not plain http(s) to a public (or explicitly mapped) host."""
+    def check_url(self, url: str, *, resolver: Resolver | None = None) -> tuple[str, int]:
+        """Refuse anything that is not plain http(s) to a public (or explicitly mapped) host.
+
+        Returns the address and port a connection would go to. `resolver` replaces
+        `resolve_target` (NetClient passes its per-scan cache so DNS is asked once per host).
+        """
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             raise OutOfScope(f"refused a {parts.scheme or 'schemeless'} URL: {url[:120]}", "only http(s) URLs are fetched.")
+        if "@" in parts.netloc:
+            raise OutOfScope("refused a URL with credentials in it", "faceaudit never logs in.")
         if not parts.hostname:
             raise OutOfScope(f"URL has no host: {url[:120]}")
-        if parts.username or parts.password:
-            raise OutOfScope("refused a URL with credentials in it", "faceaudit never logs in.")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        self.resolve_target(parts.hostname, port)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as exc:
+            raise OutOfScope(f"URL has a bad port: {url[:120]}") from exc
+        return (resolver or self.resolve_target)(parts.hostname, port)
 
 
-def _ip_or_none(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def is_public(ip: IPAddress) -> bool:
+    """A globally routable address; IPv6 forms that carry an IPv4 address must carry a public one.
+
+    `::ffff:127.0.0.1`, `::127.0.0.1`, `64:ff9b::7f00:1` (NAT64) and `2002:7f00:1::` (6to4)
+    all lead to 127.0.0.1 somewhere, and some Python versions call several of them global.
+    """
+    if not ip.is_global:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return embedded.is_global
+    return True
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if ip in _NAT64 or ip in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def _ip_or_none(text: str) -> IPAddress | None:
     try:
         return ipaddress.ip_address(text.strip("[]"))
     except ValueError:
         return None
 
 
+_NUMERIC_LABEL = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)", re.IGNORECASE)
+
+
+def _looks_numeric(host: str) -> bool:
+    """The WHATWG URL rule: a host whose last label is a number is an IPv4 address to a browser."""
+    return bool(_NUMERIC_LABEL.fullmatch(host.rstrip(".").rpartition(".")[2]))
+
+
+_HOST = re.compile(r"(?:\*\.)?[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
+
+
 def parse_resolve(entries: list[str]) -> dict[str, tuple[str, int]]:
-    """Parse repeated `HOST=ADDR:PORT` options (HOST may be `*.domain`)."""
+    """Parse repeated `HOST=ADDR:PORT` options (HOST may be `*.domain`; IPv6 as `[::1]:443`)."""
     mapping: dict[str, tuple[str, int]] = {}
     for entry in entries:
         host, sep, target = entry.partition("=")
         addr, colon, port_text = target.rpartition(":")
-        if not sep or not colon or not host or not addr or not port_text.isdigit():
+        host = host.strip().lower().rstrip(".")
+        if not sep or not colon or not addr or not re.fullmatch(r"[0-9]{1,5}", port_text):
             raise UsageError(
                 f"--resolve {entry!r} is not HOST=ADDR:PORT",
                 "for example: --resolve me.example.org=127.0.0.1:8443",
             )
-        if _ip_or_none(addr) is None:
+        if not _HOST.fullmatch(host):
+            raise UsageError(
+                f"--resolve {entry!r}: {host!r} is not a hostname",
+                "give a name like me.example.org, or *.example.org for all its subdomains.",
+            )
+        ip = _ip_or_none(addr)
+        if ip is None or ("[" in addr or "]" in addr) and not (addr.startswith("[") and addr.endswith("]")):
             raise UsageError(f"--resolve {entry!r}: {addr} is not an IP address")
-        mapping[host.lower().rstrip(".")] = (addr.strip("[]"), int(port_text))
+        port = int(port_text)
+        if not 0 < port < 65536:
+            raise UsageError(f"--resolve {entry!r}: port {port} is out of range")
+        mapping[host] = (str(ip), port)
     return mapping
+
+
+# --- the HTTP client -------------------------------------------------------------------------
+
+
+@dataclass
+class NetResponse:
+    """A finished response: status, lower-case headers and the (size-capped) body."""
+
+    url: str  # final URL after redirects
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def text(self) -> str:
+        match = re.search(r"charset=[\"']?([\w.:-]+)", self.headers.get("content-type", ""), re.I)
+        try:
+            return self.body.decode(match.group(1) if match else "utf-8", errors="replace")
+        except LookupError:  # an unknown charset name
+            return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise NetworkError(
+                f"{self.url} answered {self.status} with {self.content_type or 'no content type'}, not JSON ({exc})",
+                "the server may be down, blocking automated visits, or not the platform expected.",
+            ) from exc
+
+    def link(self, rel: str) -> str | None:
+        """The absolute URL of the Link header entry with this rel (RFC 8288), e.g. "next"."""
+        for target, params in _LINK.findall(self.headers.get("link", "")):
+            for name, quoted, bare in _LINK_PARAM.findall(params):
+                if name.lower() == "rel" and rel.lower() in (quoted or bare).lower().split():
+                    return urljoin(self.url, target.strip())
+        return None
+
+
+_LINK = re.compile(r"<([^>]*)>((?:\s*;\s*[\w*-]+\s*(?:=\s*(?:\"[^\"]*\"|[^;,\s]*))?)*)")
+_LINK_PARAM = re.compile(r";\s*([\w*-]+)\s*(?:=\s*(?:\"([^\"]*)\"|([^;,\s]*)))?")
+
+_REDIRECTS = {301, 302, 303, 307, 308}
+_NOT_IMAGES = ("text/", "application/json", "application/xhtml", "application/xml", "application/javascript")
+
+
+class _RefuseAllCookies(http.cookiejar.DefaultCookiePolicy):
+    """Logged out means no cookies: none are stored, so none can be sent back."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+class _PolicyBackend(httpcore.NetworkBackend):
+    """Connects to the address the policy chose; TLS SNI and Host keep the original name."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        self._resolver = resolver
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        address, real_port = self._resolver(host, port)
+        return self._inner.connect_tcp(address, real_port, timeout, local_address, socket_options)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        raise OutOfScope("refused a unix socket connection")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _PolicyTransport(httpx.HTTPTransport):
+    def __init__(self, ssl_context: ssl.SSLContext, resolver: Resolver) -> None:
+        super().__init__(verify=ssl_context, trust_env=False)
+        # httpx has no public hook for the network backend (pinned httpx<1 in pyproject).
+        assert hasattr(self, "_pool"), "httpx internals changed: HTTPTransport._pool is gone"
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=10,
+            max_keepalive_connections=5,
+            network_backend=_PolicyBackend(resolver),
+        )
+
+
+class NetClient:
+    """One per scan: fresh, logged out, no cookies; every request passes the policy.
+
+    Non-2xx responses are returned so adapters can tell 401, 404 and 429 apart; transport
+    failures (after retries), refusals and oversized bodies raise NetworkError / OutOfScope.
+    """
+
+    def __init__(
+        self,
+        policy: NetworkPolicy,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.policy = policy
+        self._sleep = sleep
+        self._targets: dict[tuple[str, int], tuple[str, int]] = {}
+        self._last_request: dict[str, float] = {}
+        self._client = httpx.Client(
+            transport=_PolicyTransport(self._ssl_context(), self._target),
+            cookies=http.cookiejar.CookieJar(policy=_RefuseAllCookies()),
+            follow_redirects=False,
+            trust_env=False,  # no proxies, no .netrc credentials, no SSL_CERT_FILE from the environment
+            timeout=httpx.Timeout(policy.timeout),
+            headers={"User-Agent": policy.user_agent, "Accept-Language": "en"},
+        )
+
+    def __enter__(self) -> NetClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get_json(
+        self, url: str, *, scope: AccountScope, params: dict[str, str] | None = None
+    ) -> NetResponse:
+        accept = "application/json"
+        return self._get(url, params, scope=scope, accept=accept, cap=self.policy.max_page_bytes)
+
+    def get_page(self, url: str, *, scope: AccountScope) -> NetResponse:
+        accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        return self._get(url, None, scope=scope, accept=accept, cap=self.policy.max_page_bytes)
+
+    def get_image(self, url: str) -> NetResponse:
+        """An image from any public host (CDNs); refuses bodies that are clearly not images."""
+        accept = "image/avif,image/webp,image/png,image/jpeg,image/*;q=0.8,*/*;q=0.5"
+        response = self._get(url, None, scope=None, accept=accept, cap=self.policy.max_image_bytes)
+        if response.ok and response.content_type.startswith(_NOT_IMAGES):
+            raise NetworkError(
+                f"{response.url} is not an image ({response.content_type})",
+                "the image address may now lead to a login or error page.",
+            )
+        return response
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=certifi.where())
+        if self.policy.ca_cert is not None:
+            try:
+                context.load_verify_locations(cafile=str(self.policy.ca_cert))
+            except (OSError, ssl.SSLError) as exc:
+                raise UsageError(
+                    f"--ca-cert {self.policy.ca_cert}: cannot load it ({exc})",
+                    "give a PEM file holding the certificate to trust.",
+                ) from exc
+        return context
+
+    def _target(self, host: str, port: int) -> tuple[str, int]:
+        """The policy's address for host:port, asked once per scan: no DNS-rebinding window."""
+        key = (host.lower().rstrip("."), port)
+        if key not in self._targets:
+            self._targets[key] = self.policy.resolve_target(*key)
+        return self._targets[key]
+
+    def _checked(self, url: str, scope: AccountScope | None) -> httpx.URL:
+        try:
+            parsed = httpx.URL(url).copy_with(fragment=None)
+        except (httpx.InvalidURL, TypeError, ValueError) as exc:
+            raise OutOfScope(f"refused a malformed URL: {url[:120]} ({exc})") from exc
+        canonical = str(parsed)  # check exactly what httpx will send
+        self.policy.check_url(canonical, resolver=self._target)
+        if scope is not None and not scope.allows(canonical):
+            raise OutOfScope(
+                f"refused {canonical[:160]}: it is outside the listed account",
+                "faceaudit only visits the pages of the accounts you listed.",
+            )
+        return parsed
+
+    def _get(
+        self,
+        url: str,
+        params: dict[str, str] | None,
+        *,
+        scope: AccountScope | None,
+        accept: str,
+        cap: int,
+    ) -> NetResponse:
+        target = self._checked(url, scope)
+        if params:
+            target = self._checked(str(target.copy_merge_params(params)), scope)
+        for _hop in range(self.policy.max_redirects + 1):
+            response = self._with_retries(target, accept, cap)
+            location = response.headers.get("location")
+            if response.status not in _REDIRECTS or not location:
+                return response
+            target = self._checked(urljoin(response.url, location.strip()), scope)
+        raise NetworkError(
+            f"{url[:160]} redirected more than {self.policy.max_redirects} times",
+            "the site may be sending visitors in a loop; try the address in a browser.",
+        )
+
+    def _with_retries(self, url: httpx.URL, accept: str, cap: int) -> NetResponse:
+        attempt = 0
+        while True:
+            try:
+                response = self._exchange(url, accept, cap)
+            except httpx.TransportError as exc:
+                if attempt >= self.policy.retries or _is_certificate_error(exc):
+                    raise _transport_error(url, exc, attempt + 1) from exc
+                self._sleep(self.policy.backoff * 2**attempt)
+                attempt += 1
+                continue
+            if response.status == 429:
+                wait = _rate_limit_wait(response.headers, time.time())
+                if wait is None:
+                    wait = self.policy.backoff * 2**attempt
+                if attempt >= self.policy.retries or wait > self.policy.max_rate_wait:
+                    return response  # the adapter reports "rate limited"
+                self._sleep(wait)
+                attempt += 1
+                continue
+            if response.status >= 500 and attempt < self.policy.retries:
+                self._sleep(self.policy.backoff * 2**attempt)
+                attempt += 1
+                continue
+            return response
+
+    def _pace(self, host: str) -> None:
+        last = self._last_request.get(host)
+        if last is not None and self.policy.min_interval > 0:
+            wait = last + self.policy.min_interval - time.monotonic()
+            if wait > 0:
+                self._sleep(wait)
+        self._last_request[host] = time.monotonic()
+
+    def _exchange(self, url: httpx.URL, accept: str, cap: int) -> NetResponse:
+        self._pace(url.host)
+        deadline = time.monotonic() + self.policy.total_timeout
+        request = self._client.build_request("GET", url, headers={"Accept": accept})
+        response = self._client.send(request, stream=True)
+        try:
+            length = response.headers.get("content-length", "")
+            if length.isdigit() and int(length) > cap:
+                raise _too_large(url, cap)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():  # decoded: a gzip bomb is capped too
+                size += len(chunk)
+                if size > cap:
+                    raise _too_large(url, cap)
+                if time.monotonic() > deadline:
+                    raise NetworkError(
+                        f"{url} took longer than {self.policy.total_timeout:.0f} s",
+                        "the server is very slow; try again later.",
+                    )
+                chunks.append(chunk)
+        finally:
+            response.close()
+            self._client.cookies.clear()
+        log.debug("GET %s -> %s (%d bytes)", url, response.status_code, size)
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        return NetResponse(str(url), response.status_code, headers, b"".join(chunks))
+
+
+def _too_large(url: httpx.URL, cap: int) -> NetworkError:
+    return NetworkError(
+        f"{url} is too large (over {cap // 1024} KiB)",
+        "faceaudit caps downloads so one file cannot fill memory or disk.",
+    )
+
+
+def _is_certificate_error(exc: BaseException) -> bool:
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc) or isinstance(exc.__context__, ssl.SSLCertVerificationError)
+
+
+def _transport_error(url: httpx.URL, exc: httpx.TransportError, attempts: int) -> NetworkError:
+    host = url.host
+    if _is_certificate_error(exc):
+        return NetworkError(
+            f"the TLS certificate of {host} is not trusted: {exc}",
+            "for a local test server pass its certificate with --ca-cert.",
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        what, hint = "timed out", "the server is slow or unreachable; try again later."
+    elif isinstance(exc, httpx.ConnectError):
+        what, hint = "could not connect", "check your connection, or whether the site is up."
+    else:
+        what, hint = "the connection failed", "try again later."
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    return NetworkError(f"{what} to {host}{tries}: {exc or type(exc).__name__}", hint)
+
+
+def _rate_limit_wait(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds a 429 asks us to wait: Retry-After, else RateLimit-Reset, else X-RateLimit-Reset."""
+    value = headers.get("retry-after", "").strip()
+    if re.fullmatch(r"[0-9]+", value):
+        return float(value)
+    if value:
+        try:
+            return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - now)
+        except (TypeError, ValueError, IndexError):
+            pass
+    value = headers.get("ratelimit-reset", "").strip()  # IETF draft: seconds from now
+    if re.fullmatch(r"[0-9]+", value):
+        return float(value)
+    value = headers.get("x-ratelimit-reset", "").strip()
+    if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", value):
+        number = float(value)  # epoch seconds (GitHub) or seconds from now
+        return max(0.0, number - now) if number > 1e9 else number
+    if value:  # Mastodon: an ISO 8601 time
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return max(0.0, when.timestamp() - now)
+    return None

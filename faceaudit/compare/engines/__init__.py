@@ -35,3 +35,20 @@ def choose_auto(model_dir: Path | None = None) -> tuple[str, str]:
     if dlib_state.ok:
         return "dlib", f"insightface pack not present ({insight.reason}); using the offline dlib engine"
     return "insightface", f"dlib unavailable ({dlib_state.reason}); insightface needs its model pack"
+
+
+def resolve_engine_name(requested: str, model_dir: Path | None = None) -> tuple[str, str]:
+    """The engine to enrol with and why: `auto` decides, a named engine is taken as asked."""
+    if requested == "auto":
+        return choose_auto(model_dir)
+    engine_class(requested)  # validates the name
+    return requested, "asked for with --engine"
+
+
+def make_engine(name: str, model_dir: Path | None = None, **options: object) -> FaceEngine:
+    """An engine instance; `options` (e.g. confirm_download) go to engines that take them."""
+    cls = engine_class(name)
+    if name == "insightface":
+        confirm = options.get("confirm_download")
+        return cls(model_dir, allow_download=confirm is not None, confirm_download=confirm)  # type: ignore[call-arg]
+    return cls(model_dir)

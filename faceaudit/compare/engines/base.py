@@ -43,7 +43,11 @@ class FaceEngine(ABC):
 
     name: ClassVar[str]
     embedding_size: ClassVar[int]
-    min_face_px: ClassVar[int] = 40  # smaller faces are not reported as usable for enrolment
+    # Which of the 5 landmarks are the two eyes (one or more points each) and the nose tip:
+    # used to estimate how frontal a face is.
+    landmark_roles: ClassVar[tuple[tuple[int, ...], tuple[int, ...], int]]
+    # Detection scores are on each engine's own scale: this one maps to "certain" (1.0).
+    confident_score: ClassVar[float] = 1.0
 
     def __init__(self, model_dir: Path | None = None) -> None:
         self.model_dir = model_dir

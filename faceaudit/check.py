@@ -1,0 +1,33 @@
+"""`faceaudit check`: is the user's face in these photos? Nothing is stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from faceaudit.compare.engines import make_engine
+from faceaudit.compare.imageio import decode_path
+from faceaudit.compare.matcher import Matcher
+from faceaudit.errors import ImageRejected
+from faceaudit.workspace import Template
+
+
+def check_photos(template: Template, paths: list[Path], model_dir: Path | None = None) -> list[dict[str, Any]]:
+    """One dict per photo: path, faces (verdict, similarity, box), and error when unreadable."""
+    engine = make_engine(template.engine, model_dir)
+    matcher = Matcher([f.embedding for f in template.faces], engine.thresholds)
+    results: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            image = decode_path(path)
+        except ImageRejected as exc:
+            results.append({"path": str(path), "faces": [], "error": exc.message})
+            continue
+        faces = []
+        for face in engine.detect(image.rgb):
+            match = matcher.match(face.embedding)
+            faces.append({"verdict": match.verdict.value, "similarity": round(match.similarity, 4),
+                          "box": face.box.as_list()})
+        faces.sort(key=lambda f: -f["similarity"])
+        results.append({"path": str(path), "faces": faces})
+    return results

@@ -1,0 +1,374 @@
+"""The command line: thin Typer commands that parse, call one library function, and render."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from faceaudit import __version__, consent
+from faceaudit.errors import ExitCode, FaceauditError, NotEnrolled, UsageError
+from faceaudit.workspace import Account, Workspace, default_home
+
+app = typer.Typer(
+    name="faceaudit",
+    help="A personal privacy checkup: which public photos of your own accounts show your face.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+accounts_app = typer.Typer(help="The accounts that are yours: the only places faceaudit visits.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+
+out = Console()
+err = Console(stderr=True)
+_state: dict[str, Any] = {"home": None, "debug": False}
+
+HomeOption = Annotated[Path | None, typer.Option("--home", help="Workspace folder (default: $FACEAUDIT_HOME or your user data folder).")]
+
+
+def _workspace() -> Workspace:
+    return Workspace.open(_state["home"])
+
+
+@app.callback()
+def _main(
+    home: HomeOption = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    _state["home"] = home
+    _state["debug"] = debug
+
+
+# -- consent ---------------------------------------------------------------------------------
+@app.command("consent")
+def consent_command(
+    accept: Annotated[bool, typer.Option("--accept", help="Accept without a prompt (for scripts; still recorded).")] = False,
+) -> None:
+    """Show the consent text and record your agreement (needed before enrol or scan)."""
+    out.print(consent.text())
+    with _workspace() as ws:
+        if not accept:
+            if not sys.stdin.isatty():
+                raise UsageError("consent needs a typed yes, and there is no terminal to ask in",
+                                 "run `faceaudit consent` in a terminal, or `faceaudit consent --accept` in scripts")
+            answer = typer.prompt("Type yes to agree")
+            if answer.strip().lower() != "yes":
+                raise FaceauditError("consent not given: nothing was recorded", "run `faceaudit consent` again when ready")
+        record = consent.accept(ws, "--accept" if accept else "interactive")
+    out.print(f"Consent recorded: version {record.version}, {record.accepted_at}, text sha256 {record.text_sha256[:16]}…")
+
+
+# -- enrol -----------------------------------------------------------------------------------
+@app.command("enroll")
+def enroll_command(
+    photos: Annotated[list[Path], typer.Argument(help="1-20 photos of your own face, one face each.")],
+    engine: Annotated[str, typer.Option("--engine", help="auto | dlib | insightface")] = "auto",
+    model_dir: Annotated[Path | None, typer.Option("--model-dir", help="An unpacked insightface model pack folder.")] = None,
+    add: Annotated[bool, typer.Option("--add", help="Add these photos to the existing template.")] = False,
+) -> None:
+    """Enrol your face from reference photos; refuses group photos, no-face photos and other people."""
+    from faceaudit.compare.reference import build_template, read_photos
+    from faceaudit.compare.engines import make_engine, resolve_engine_name
+
+    with _workspace() as ws:
+        consent.require(ws)
+        existing = ws.template() if add else None
+        if add and existing is None:
+            raise NotEnrolled("--add needs an existing template", "enrol first without --add")
+        if existing is not None:
+            name, why = existing.engine, "the template's engine"
+        else:
+            name, why = resolve_engine_name(engine, model_dir)
+        err.print(f"engine: {name} ({why})")
+        face_engine = make_engine(name, model_dir, confirm_download=_confirm_download)
+        with err.status(f"finding faces in {len(photos)} photo(s)…"):
+            faces = build_template(face_engine, read_photos(photos), existing.faces if existing else ())
+        ws.save_template(face_engine.name, face_engine.describe(), faces, add=add)
+        total = len(faces) + (len(existing.faces) if existing else 0)
+    out.print(f"Enrolled {len(faces)} reference face(s) with the {name} engine ({total} in the template).")
+
+
+def _confirm_download(pack: str, size: int | None) -> bool:
+    size_text = f"about {size / 1e6:.0f} MB" if size else "of unknown size"
+    err.print(f"The insightface model pack {pack!r} is not here; the download is {size_text}.")
+    err.print("Its pretrained weights are licensed for non-commercial research use only.")
+    if not sys.stdin.isatty():
+        return False
+    return typer.confirm("Download it now?", default=False)
+
+
+# -- accounts --------------------------------------------------------------------------------
+@accounts_app.command("add")
+def accounts_add(url: Annotated[str, typer.Argument(help="The full address of one of YOUR profiles or sites.")]) -> None:
+    """List an account of yours; faceaudit visits only listed accounts."""
+    from faceaudit.crawl import sites
+
+    site = sites.find(url)
+    with _workspace() as ws:
+        account = ws.add_account(site.url, site.name)
+    out.print(f"Added {account.url} ({account.site}).")
+
+
+@accounts_app.command("list")
+def accounts_list() -> None:
+    """Show the listed accounts."""
+    with _workspace() as ws:
+        accounts = ws.accounts()
+    if not accounts:
+        out.print("No accounts listed yet: faceaudit accounts add URL")
+    for account in accounts:
+        out.print(f"{account.url}  [dim]({account.site}, added {account.added_at[:10]})[/dim]")
+
+
+@accounts_app.command("remove")
+def accounts_remove(url: str) -> None:
+    """Stop checking an account (its past findings are deleted with it)."""
+    with _workspace() as ws:
+        if not ws.remove_account(url.strip()):
+            raise UsageError(f"{url} is not a listed account", "see them with: faceaudit accounts list")
+    out.print(f"Removed {url}.")
+
+
+# -- scan ------------------------------------------------------------------------------------
+@app.command("scan")
+def scan_command(
+    resolve: Annotated[list[str] | None, typer.Option("--resolve", help="HOST=ADDR:PORT: connect to ADDR:PORT for HOST (repeatable; *.domain allowed).")] = None,
+    ca_cert: Annotated[Path | None, typer.Option("--ca-cert", help="Trust this certificate for TLS (browser and HTTP).")] = None,
+    no_dns: Annotated[bool, typer.Option("--no-dns", help="Fail every hostname not given with --resolve.")] = False,
+    max_images: Annotated[int, typer.Option(help="At most this many images per account.")] = 500,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Start a new scan instead of resuming an interrupted one.")] = False,
+    model_dir: Annotated[Path | None, typer.Option("--model-dir", help="insightface model pack folder.")] = None,
+) -> None:
+    """Visit your listed accounts logged out and find the photos that show your face."""
+    from faceaudit.crawl.net import NetworkPolicy, parse_resolve
+    from faceaudit.scan import ScanOptions
+
+    if ca_cert is not None and not ca_cert.is_file():
+        raise UsageError(f"--ca-cert {ca_cert}: no such file")
+    policy = NetworkPolicy(resolve=parse_resolve(resolve or []), allow_dns=not no_dns, ca_cert=ca_cert)
+    with _workspace() as ws:
+        scan_id = _scan(ws, ScanOptions(policy=policy, max_images=max_images, fresh=fresh), model_dir)
+        report = _load_report(ws, scan_id)
+    from faceaudit.report import terminal
+
+    terminal.render(report, out)
+
+
+def _scan(ws: Workspace, options: Any, model_dir: Path | None) -> int:
+    from faceaudit.compare.engines import make_engine
+    from faceaudit.compare.matcher import Matcher
+    from faceaudit.scan import run_scan
+
+    consent.require(ws)
+    template = ws.template()
+    if template is None:
+        raise NotEnrolled("no reference photos enrolled yet", "faceaudit enroll me1.jpg me2.jpg")
+    if not ws.accounts():
+        raise UsageError("no accounts listed", "faceaudit accounts add https://your.site/")
+    engine = make_engine(template.engine, model_dir)
+    matcher = Matcher([f.embedding for f in template.faces], engine.thresholds)
+    started = time.monotonic()
+    with _ScanBar(err) as bar:
+        scan_id = run_scan(ws, engine, matcher, options, bar)
+    err.print(f"scan {scan_id} finished in {time.monotonic() - started:.1f} s")
+    return scan_id
+
+
+class _ScanBar:
+    """Progress for a scan: images found while crawling, and images analysed."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=console, transient=False)
+        self.found = 0
+        self.crawl = self.progress.add_task("crawling", total=None)
+        self.analyse = self.progress.add_task("analysing", total=0)
+
+    def __enter__(self) -> _ScanBar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def account_started(self, account: Account) -> None:
+        self.progress.update(self.crawl, description=f"crawling {account.url}")
+
+    def image_found(self, account: Account, candidate: Any) -> None:
+        self.found += 1
+        self.progress.update(self.crawl, advance=1)
+        self.progress.update(self.analyse, total=self.found)
+
+    def image_analysed(self, account: Account, url: str, status: str, yours: int) -> None:
+        self.progress.update(self.analyse, advance=1)
+
+    def account_finished(self, account: Account, result: Any) -> None:
+        detail = f": {result.detail}" if result.detail else ""
+        self.progress.console.print(f"{account.url}: {result.stop.value}{detail}")
+
+
+# -- report ----------------------------------------------------------------------------------
+@app.command("report")
+def report_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (docs/report-json.md).")] = False,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report to FILE.")] = None,
+    scan_id: Annotated[int | None, typer.Option("--scan", help="Report on this scan (default: the latest).")] = None,
+) -> None:
+    """Show what the last scan found, account by account, with advice."""
+    with _workspace() as ws:
+        report = _load_report(ws, scan_id)
+    _render(report, as_json=as_json, html=html)
+
+
+def _load_report(ws: Workspace, scan_id: int | None) -> Any:
+    from faceaudit.workspace import load_report
+
+    report = load_report(ws, scan_id)
+    if report is None:
+        raise UsageError("no scan to report on yet", "run: faceaudit scan")
+    return report
+
+
+def _render(report: Any, *, as_json: bool, html: Path | None, extra: dict[str, Any] | None = None) -> None:
+    from faceaudit.report import html as html_report
+    from faceaudit.report import jsonreport, terminal
+
+    if html is not None:
+        from faceaudit.workspace import write_private
+
+        write_private(html, html_report.render(report).encode("utf-8"))
+        err.print(f"HTML report written to {html}")
+    if as_json:
+        data = jsonreport.to_dict(report)
+        if extra:
+            data.update(extra)
+        print(json.dumps(data, indent=2))
+    else:
+        terminal.render(report, out)
+
+
+# -- check -----------------------------------------------------------------------------------
+@app.command("check")
+def check_command(
+    photos: Annotated[list[Path], typer.Argument(help="Photos to check for your face.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per photo.")] = False,
+    model_dir: Annotated[Path | None, typer.Option("--model-dir")] = None,
+) -> None:
+    """Is my face in these photos? Compares against your template; stores nothing."""
+    from faceaudit.check import check_photos
+
+    with _workspace() as ws:
+        consent.require(ws)
+        template = ws.template()
+    if template is None:
+        raise NotEnrolled("no reference photos enrolled yet", "faceaudit enroll me1.jpg me2.jpg")
+    results = check_photos(template, photos, model_dir)
+    if as_json:
+        print(json.dumps(results, indent=2))
+    else:
+        for result in results:
+            if result.get("error"):
+                out.print(f"{result['path']}: [red]could not read[/red] — {result['error']}")
+                continue
+            faces = result["faces"]
+            verdicts = ", ".join(f"{f['verdict']} ({f['similarity']:.2f})" for f in faces) or "no face found"
+            out.print(f"{result['path']}: {verdicts}")
+    if any(r.get("error") for r in results):
+        raise typer.Exit(ExitCode.IMAGE)
+
+
+# -- forget ----------------------------------------------------------------------------------
+@app.command("forget")
+def forget_command(
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask (for scripts).")] = False,
+) -> None:
+    """Withdraw consent and delete everything: template, accounts, findings, thumbnails."""
+    home = _state["home"] or default_home()
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("forget asks before deleting, and there is no terminal to ask in",
+                             "run it in a terminal, or pass --yes")
+        if not typer.confirm(f"Delete everything faceaudit keeps in {home}?", default=False):
+            raise typer.Exit(ExitCode.OK)
+    if not Path(home).exists():
+        out.print(f"Nothing to delete: {home} does not exist.")
+        return
+    ws = _workspace()
+    ws.forget()
+    out.print(f"Deleted everything in {home}: consent withdrawn.")
+
+
+# -- doctor ----------------------------------------------------------------------------------
+@app.command("doctor")
+def doctor_command(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    model_dir: Annotated[Path | None, typer.Option("--model-dir")] = None,
+) -> None:
+    """What is installed (browser, engines, model packs) and what is not, and why."""
+    from faceaudit.doctor import checks
+
+    results = checks(model_dir)
+    if as_json:
+        print(json.dumps(results, indent=2))
+        return
+    for item in results:
+        mark = "[green]ok[/green]  " if item["ok"] else "[yellow]missing[/yellow]"
+        out.print(f"{mark} {item['name']}: {item['detail']}")
+
+
+# -- demo ------------------------------------------------------------------------------------
+@app.command("demo")
+def demo_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Report JSON plus a `demo` section listing the fixture photos.")] = False,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write the HTML report to FILE.")] = None,
+) -> None:
+    """The whole checkup, offline, on a fictional person's built-in fixture accounts."""
+    from faceaudit.demo.run import run_demo
+
+    if not as_json:
+        err.print("faceaudit demo: a fictional person's website and Mastodon account, served on this machine.")
+    with _ScanBar(err) as bar:
+        report, extra = run_demo(_state["home"], bar)
+    _render(report, as_json=as_json, html=html, extra=extra)
+
+
+@app.command("version", hidden=True)
+def version_command() -> None:
+    out.print(__version__)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except FaceauditError as exc:
+        if _state["debug"]:
+            traceback.print_exc()
+        err.print(f"[bold red]error[/bold red] [{exc.ref}]: {exc.message}", highlight=False)
+        if exc.hint:
+            err.print(f"  hint: {exc.hint}", highlight=False)
+        sys.exit(int(exc.exit_code))
+    except KeyboardInterrupt:
+        err.print("interrupted: what was done is saved; `faceaudit scan` resumes an interrupted scan")
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, EOFError):
+        err.print("aborted")
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except Exception as exc:  # click's usage errors, then bugs
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(int(ExitCode.USAGE))
+        traceback.print_exc()
+        err.print("[bold red]this is a bug in faceaudit[/bold red]: please report it with the traceback above")
+        sys.exit(int(ExitCode.ERROR))

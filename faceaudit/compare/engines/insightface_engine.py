@@ -1,0 +1,305 @@
+"""The default engine: insightface's SCRFD detector and ArcFace recogniser from a buffalo pack.
+
+insightface 2.1 routes each .onnx file in a pack folder by its inputs and outputs (five or more
+outputs: SCRFD detection; a square input of 112 or more: ArcFace recognition; 192: landmarks;
+96: gender/age), not by file name; only packs with a `manifest.json` of version 2 route by
+manifest, and the buffalo packs have none. Given a pack *name* that is not a folder, it
+downloads `<name>.zip` from its GitHub release with no size, checksum or signature check and
+no timeout. So this engine always hands FaceAnalysis an existing folder, and downloads only
+itself, through insightface's own downloader, after the user has agreed to the size.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+import zipfile
+from collections.abc import Callable
+from contextlib import redirect_stdout
+from dataclasses import dataclass, field
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from faceaudit.compare.engines.base import (
+    Availability,
+    FaceEngine,
+    RGBImage,
+    normalise,
+    sharpness,
+)
+from faceaudit.errors import EngineUnavailable, UsageError
+from faceaudit.types import Box, DetectedFace
+
+DEFAULT_PACK = "buffalo_l"
+# Approximate pack sizes in bytes: the "Model-Size" column of the model-pack table in
+# insightface's python-package/README.md (github.com/deepinsight/insightface), which is the
+# unpacked folder; the zip that is downloaded is somewhat smaller.
+PACK_SIZES: dict[str, int] = {
+    "buffalo_l": 326_000_000,
+    "buffalo_s": 159_000_000,
+    "buffalo_sc": 16_000_000,
+}
+DET_SIZE = (640, 640)  # set explicitly: left unset, insightface 2.x detects at 128 and at 640
+DET_THRESH = 0.5
+LICENCE = (
+    "insightface pretrained model packs are for non-commercial research use only "
+    "(insightface README); the insightface code itself is MIT-licensed"
+)
+OFFLINE_HINT = (
+    "give an unpacked pack folder with --model-dir PATH, "
+    "or use the offline engine with --engine dlib"
+)
+
+ConfirmDownload = Callable[[str, int | None], bool]  # (pack, size in bytes) -> go ahead?
+
+
+def default_root() -> Path:
+    """insightface's own default: packs live in ~/.insightface/models/<pack>."""
+    return Path("~/.insightface").expanduser()
+
+
+def pack_folder(pack: str = DEFAULT_PACK, root: Path | None = None) -> Path:
+    return (root or default_root()) / "models" / pack
+
+
+def about(size: int | None) -> str:
+    return f"about {size / 1e6:.0f} MB" if size else "size unknown"
+
+
+@dataclass
+class PackContents:
+    """The models insightface would pick from a folder: the first file per task, by name."""
+
+    folder: Path
+    detection: Path | None = None
+    recognition: Path | None = None
+    unreadable: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.detection is not None and self.recognition is not None
+
+    def missing(self) -> list[str]:
+        return [task for task in ("detection", "recognition") if getattr(self, task) is None]
+
+
+def read_pack(folder: Path) -> PackContents:
+    contents = PackContents(folder)
+    for path in sorted(folder.glob("*.onnx")):
+        task = model_task(path)
+        if task is None:
+            contents.unreadable.append(path.name)
+        elif task in ("detection", "recognition") and getattr(contents, task) is None:
+            setattr(contents, task, path)
+    return contents
+
+
+def model_task(path: Path) -> str | None:
+    """The task insightface's ModelRouter would give this file ("other" for tasks we never
+    load), read from the graph without starting onnxruntime; None when it is not ONNX."""
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    try:
+        graph = onnx.load_model(str(path), load_external_data=False).graph
+    except (DecodeError, OSError, ValueError):
+        return None
+    constants = {tensor.name for tensor in graph.initializer}
+    inputs = [value for value in graph.input if value.name not in constants]
+    if len(graph.output) >= 5:
+        return "detection"
+    if not inputs:
+        return None
+    dims = [d.dim_value if d.HasField("dim_value") else None
+            for d in inputs[0].type.tensor_type.shape.dim]
+    height, width = (dims[2], dims[3]) if len(dims) == 4 else (None, None)
+    if height in (192, 96) or (len(inputs) == 2 and height == 128):
+        return "other"  # landmarks, gender/age, face swapper
+    if height is not None and height == width and height >= 112 and height % 16 == 0:
+        return "recognition"
+    return "other"
+
+
+def _pack_problem(contents: PackContents) -> str:
+    """One line: what a folder lacks, or empty when it is a usable pack."""
+    folder = contents.folder
+    if not folder.is_dir():
+        return f"{folder} is not a folder" if folder.exists() else f"{folder} does not exist"
+    if contents.complete:
+        return ""
+    problem = f"{folder} has no {' or '.join(contents.missing())} model"
+    if contents.unreadable:
+        problem += f" ({', '.join(contents.unreadable)} is not readable ONNX)"
+    nested = sorted(p.name for p in folder.iterdir() if p.is_dir() and any(p.glob("*.onnx")))
+    if nested:
+        problem += f"; pack folders inside it: {', '.join(nested)}"
+    return problem
+
+
+def _insightface_missing() -> str:
+    if find_spec("insightface") is None or find_spec("onnx") is None:
+        return "insightface is not installed: pip install insightface"
+    return ""
+
+
+def pack_status(root: Path | None = None) -> list[dict[str, Any]]:
+    """Each known pack, its approximate download size, and whether it is here (for `doctor`)."""
+    status = []
+    for pack, size in PACK_SIZES.items():
+        folder = pack_folder(pack, root)
+        present = folder.is_dir() and read_pack(folder).complete
+        status.append({"pack": pack, "size_bytes": size, "path": str(folder), "present": present,
+                       "default": pack == DEFAULT_PACK})
+    return status
+
+
+class InsightFaceEngine(FaceEngine):
+    name = "insightface"
+    embedding_size = 512
+
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        *,
+        pack: str = DEFAULT_PACK,
+        root: Path | None = None,
+        allow_download: bool = False,
+        confirm_download: ConfirmDownload | None = None,
+    ) -> None:
+        if pack not in PACK_SIZES:
+            raise UsageError(f"unknown insightface model pack {pack!r}",
+                             f"choose one of: {', '.join(PACK_SIZES)}")
+        super().__init__(model_dir)
+        self.pack = pack
+        self.root = root or default_root()
+        self.allow_download = allow_download
+        self.confirm_download = confirm_download
+        self._app: Any = None
+        self._models: PackContents | None = None
+
+    @property
+    def folder(self) -> Path:
+        return self.model_dir or pack_folder(self.pack, self.root)
+
+    @classmethod
+    def availability(cls, model_dir: Path | None = None, *, pack: str = DEFAULT_PACK,
+                     root: Path | None = None) -> Availability:
+        missing = _insightface_missing()
+        if missing:
+            return Availability(False, missing)
+        folder = model_dir or pack_folder(pack, root)
+        contents = read_pack(folder) if folder.is_dir() else PackContents(folder)
+        problem = _pack_problem(contents)
+        if problem and model_dir is not None:
+            return Availability(False, f"--model-dir {problem}")
+        if problem:
+            return Availability(False, (
+                f"insightface pack {pack} is not here ({problem}): "
+                f"`faceaudit enroll --engine insightface` downloads it ({about(PACK_SIZES.get(pack))}) "
+                f"after asking, or give an unpacked pack folder with --model-dir PATH"))
+        assert contents.detection is not None and contents.recognition is not None
+        return Availability(True, (
+            f"{folder}: detection {contents.detection.name}, "
+            f"recognition {contents.recognition.name}"))
+
+    def describe(self) -> dict[str, Any]:
+        contents = self._models or (read_pack(self.folder) if self.folder.is_dir() else None)
+        recogniser = contents.recognition if contents else None
+        return {
+            **super().describe(),
+            "pack": self.pack if self.model_dir is None else self.folder.name,
+            "model": recogniser.name if recogniser else None,
+            "detector": f"SCRFD at {DET_SIZE[0]}x{DET_SIZE[1]}",
+            "licence": LICENCE,
+        }
+
+    def _load(self) -> None:
+        missing = _insightface_missing()
+        if missing:
+            raise EngineUnavailable(missing, OFFLINE_HINT)
+        folder = self.folder
+        contents = read_pack(folder) if folder.is_dir() else PackContents(folder)
+        if not contents.complete:
+            if self.model_dir is not None:
+                raise EngineUnavailable(f"--model-dir {_pack_problem(contents)}", OFFLINE_HINT)
+            if not self.allow_download:
+                raise EngineUnavailable(
+                    f"insightface pack {self.pack} is not here ({_pack_problem(contents)})",
+                    f"`faceaudit enroll --engine insightface` downloads it "
+                    f"({about(PACK_SIZES[self.pack])}) after asking; or {OFFLINE_HINT}")
+            contents = self._download()
+        self._app = self._open(folder)
+        self._models = contents
+
+    def _download(self) -> PackContents:
+        size = PACK_SIZES[self.pack]
+        if self.confirm_download is None or not self.confirm_download(self.pack, size):
+            raise EngineUnavailable(
+                f"insightface pack {self.pack} ({about(size)}) was not downloaded", OFFLINE_HINT)
+        from insightface.utils import storage
+
+        archive = self.root / "models" / f"{self.pack}.zip"
+        try:
+            # force: insightface treats any existing folder, even a half-unpacked one, as done.
+            # Its downloader prints to stdout, which belongs to --json output.
+            with redirect_stdout(sys.stderr):
+                storage.download("models", self.pack, force=True, root=str(self.root))
+        except (OSError, RuntimeError, zipfile.BadZipFile) as error:
+            detail = " ".join(str(error).split()) or type(error).__name__
+            raise EngineUnavailable(
+                f"downloading insightface pack {self.pack} failed: {detail}", OFFLINE_HINT,
+            ) from error
+        finally:
+            archive.unlink(missing_ok=True)  # insightface keeps the zip beside the folder
+        contents = read_pack(self.folder)
+        if not contents.complete:
+            raise EngineUnavailable(
+                f"downloaded insightface pack {self.pack}, but {_pack_problem(contents)}",
+                OFFLINE_HINT)
+        return contents
+
+    def _open(self, folder: Path) -> Any:
+        from insightface.app import FaceAnalysis
+
+        # insightface passes skimage's deprecation of SimilarityTransform.estimate on to users.
+        warnings.filterwarnings("ignore", category=FutureWarning,
+                                module="insightface.utils.face_align")
+        try:
+            # `name` is an existing folder, so FaceAnalysis never tries to download.
+            app = FaceAnalysis(name=str(folder), root=str(self.root),
+                               allowed_modules=["detection", "recognition"],
+                               providers=["CPUExecutionProvider"])
+            app.prepare(ctx_id=-1, det_thresh=DET_THRESH, det_size=DET_SIZE)
+        except Exception as error:  # noqa: BLE001 - onnxruntime errors derive from Exception only
+            detail = " ".join(str(error).split()) or type(error).__name__
+            raise EngineUnavailable(
+                f"insightface could not load the pack in {folder}: {detail}", OFFLINE_HINT,
+            ) from error
+        if "recognition" not in app.models:
+            raise EngineUnavailable(f"insightface found no recognition model in {folder}",
+                                    OFFLINE_HINT)
+        return app
+
+    def _detect(self, image: RGBImage) -> list[DetectedFace]:
+        height, width = image.shape[:2]
+        bgr = np.ascontiguousarray(image[:, :, ::-1])  # insightface works in OpenCV's BGR
+        faces: list[DetectedFace] = []
+        for face in self._app.get(bgr):
+            x1, y1, x2, y2 = (float(v) for v in face.bbox[:4])
+            box = Box(
+                left=min(max(round(x1), 0), width),
+                top=min(max(round(y1), 0), height),
+                right=min(max(round(x2), 0), width),
+                bottom=min(max(round(y2), 0), height),
+            )
+            faces.append(DetectedFace(
+                box=box,
+                landmarks=np.asarray(face.kps, dtype=np.float32).reshape(5, 2),
+                det_score=float(face.det_score),
+                embedding=normalise(face.embedding),
+                sharpness=sharpness(image, (box.left, box.top, box.right, box.bottom)),
+            ))
+        return faces

@@ -1,0 +1,40 @@
+"""How useful one photo of a face is to a face-recognition scraper, as a 0-100 score.
+
+The score combines four measured parts, each scaled to 0..1:
+- size: face box height in pixels; 0 at 24 px or less, 1 at 112 px or more (the input size of
+  common recognition models: larger faces add little).
+- pose: how frontal the face is, from the eyes' distances to the nose tip (1 = frontal,
+  0 = fully turned).
+- sharpness: variance of the Laplacian on the face crop; 0 at 0, 1 at 200 or more.
+- detection: the engine's detection score relative to its `confident_score`.
+score = 100 * size^0.5 * (0.45 + 0.25 pose + 0.2 sharpness + 0.1 detection), rounded.
+Size gates everything (a 20-pixel face is of little use however sharp); the rest shade it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from faceaudit.compare.engines.base import FaceEngine
+from faceaudit.types import DetectedFace
+
+
+def frontalness(face: DetectedFace, engine: type[FaceEngine]) -> float:
+    eye_a, eye_b, nose_index = engine.landmark_roles
+    points = np.asarray(face.landmarks, dtype=np.float32)
+    a = points[list(eye_a)].mean(axis=0)
+    b = points[list(eye_b)].mean(axis=0)
+    nose = points[nose_index]
+    da = float(np.linalg.norm(nose - a))
+    db = float(np.linalg.norm(nose - b))
+    if da + db == 0:
+        return 0.0
+    return max(0.0, 1.0 - abs(da - db) / (da + db) * 2.0)
+
+
+def score(face: DetectedFace, engine: type[FaceEngine]) -> int:
+    size = min(max((face.box.height - 24) / (112 - 24), 0.0), 1.0)
+    pose = frontalness(face, engine)
+    sharp = min(face.sharpness / 200.0, 1.0)
+    detection = min(max(face.det_score / engine.confident_score, 0.0), 1.0)
+    return round(100 * size**0.5 * (0.45 + 0.25 * pose + 0.2 * sharp + 0.1 * detection))

@@ -1,0 +1,53 @@
+"""`faceaudit demo`: enrol a fictional person, scan their fixture accounts offline, report."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from faceaudit import consent
+from faceaudit.compare.engines.dlib_engine import DlibEngine
+from faceaudit.compare.matcher import Matcher
+from faceaudit.compare.reference import ReferencePhoto, build_template
+from faceaudit.crawl import sites
+from faceaudit.crawl.net import NetworkPolicy
+from faceaudit.demo.fixture import build_demo_fixture
+from faceaudit.demo.server import FixtureServer
+from faceaudit.scan import ScanOptions, ScanProgress, run_scan
+from faceaudit.workspace import Workspace, load_report
+
+
+def run_demo(home: Path | None = None, progress: ScanProgress | None = None) -> tuple[Any, dict[str, Any]]:
+    """(ReportData, demo section). Uses a throw-away workspace unless `home` is given, so the
+    demo never touches the user's own template or findings."""
+    fixture = build_demo_fixture()
+    with tempfile.TemporaryDirectory(prefix="faceaudit-demo-") as tmp, FixtureServer(fixture.sites) as server:
+        assert server.certificate is not None
+        policy = NetworkPolicy(
+            resolve={host: ("127.0.0.1", server.port) for host in fixture.sites},
+            allow_dns=False,  # nothing but the fixture hosts can be reached
+            ca_cert=server.certificate.cert_pem,
+            min_interval=0.0,
+        )
+        with Workspace.open(home or Path(tmp) / "workspace") as ws:
+            consent.accept(ws, "demo")
+            engine = DlibEngine()
+            faces = build_template(engine, [ReferencePhoto(name, data) for name, data in fixture.reference_photos])
+            ws.save_template(engine.name, engine.describe(), faces)
+            for url in fixture.account_urls:
+                ws.add_account(url, sites.find(url).name)
+            matcher = Matcher([f.embedding for f in faces], engine.thresholds)
+            scan_id = run_scan(ws, engine, matcher, ScanOptions(policy=policy, fresh=True), progress)
+            report = load_report(ws, scan_id)
+    extra = {
+        "demo": {
+            "accounts": fixture.account_urls,
+            "reference_photos": [name for name, _ in fixture.reference_photos],
+            "person_images": sorted(fixture.person_images),
+            "other_images": sorted(fixture.other_images),
+            "noface_images": sorted(fixture.noface_images),
+            "hosts_visited": sorted({host for host, _ in server.log}),
+        }
+    }
+    return report, extra

@@ -1,0 +1,183 @@
+"""Per-platform privacy advice: JSON files beside this module, each entry with its source and date.
+
+One file per platform (named after the adapter: ``mastodon.json``, ``web.json``...) plus
+``general.json``. `advice_for` picks the entries that answer what a scan found on one account.
+
+``applies_to`` says when an entry is relevant; an entry is chosen when any of its conditions holds:
+
+- an image kind (``avatar``, ``banner``, ``post``, ``page_image``, ``share_image``): a finding of that kind;
+- ``any``: the account has at least one finding;
+- ``gps``: a finding's file carries GPS coordinates;
+- ``metadata``: a finding's file carries a capture time, camera or camera serial;
+- ``indexable``: the account has findings and its pages were not seen to refuse indexing.
+
+An account with no finding gets no advice: there is nothing of the user's face to change.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from faceaudit.errors import FaceauditError
+from faceaudit.report.model import FindingReport
+from faceaudit.types import ImageKind
+
+GENERAL = "general"
+KINDS = frozenset(kind.value for kind in ImageKind)
+CONDITIONS = KINDS | {"any", "gps", "metadata", "indexable"}
+REQUIRED = ("id", "applies_to", "advice", "where", "always_public", "source", "checked")
+_SITE_NAME = re.compile(r"[a-z0-9_]+")
+_METADATA_LEAKS = ("taken_at", "camera", "camera_serial")
+
+
+@dataclass(frozen=True)
+class AdviceItem:
+    """One thing to change (or to know), where to change it, and where the fact comes from."""
+
+    id: str
+    platform: str  # the file it came from: "mastodon", "web", ..., "general"
+    applies_to: tuple[str, ...]
+    advice: str
+    where: str  # menu path or place to make the change
+    always_public: bool | str  # False, or what stays public whatever the settings
+    source: str  # https URL the fact comes from
+    checked: str  # ISO date the source was last checked
+    source_note: str = ""
+
+    @property
+    def is_general_fact(self) -> bool:
+        """True for facts worth telling once per report (cloaking, removal routes)."""
+        return self.platform == GENERAL and "any" in self.applies_to
+
+
+@dataclass(frozen=True)
+class PlatformAdvice:
+    platform: str
+    name: str  # what a person calls it: "Mastodon", "Personal website"
+    entries: tuple[AdviceItem, ...]
+
+
+class AdviceDataError(FaceauditError):
+    """An advice file that ships with faceaudit is malformed: a bug, not a user error."""
+
+    ref = "advice-data"
+
+
+def platforms() -> list[str]:
+    """Every platform with an advice file, `general` excluded."""
+    folder = resources.files(__name__)
+    names = (entry.name for entry in folder.iterdir() if entry.name.endswith(".json"))
+    return sorted(name[: -len(".json")] for name in names if name != f"{GENERAL}.json")
+
+
+@lru_cache(maxsize=None)
+def load(platform: str) -> PlatformAdvice | None:
+    """The advice file for `platform` ("general" included), or None when there is none."""
+    if not _SITE_NAME.fullmatch(platform):
+        return None
+    resource = resources.files(__name__).joinpath(f"{platform}.json")
+    if not resource.is_file():
+        return None
+    try:
+        raw = json.loads(resource.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise _malformed(platform, f"not valid JSON: {exc}") from exc
+    return _parse(platform, raw)
+
+
+def platform_name(site: str) -> str:
+    advice = load(site)
+    return advice.name if advice and site != GENERAL else site
+
+
+def general_facts() -> list[AdviceItem]:
+    """Facts worth telling once per report, whatever was found."""
+    general = load(GENERAL)
+    return [item for item in general.entries if item.is_general_fact] if general else []
+
+
+def conditions(findings: Iterable[FindingReport], indexable: bool | None) -> set[str]:
+    """The `applies_to` conditions that hold for one account's findings."""
+    found: set[str] = set()
+    for finding in findings:
+        found |= {"any", finding.kind}
+        if finding.has_gps:
+            found.add("gps")
+        if any(finding.metadata.get(key) for key in _METADATA_LEAKS):
+            found.add("metadata")
+    if found and indexable is not False:
+        found.add("indexable")
+    return found
+
+
+def advice_for(site: str, findings: list[FindingReport], indexable: bool | None) -> list[AdviceItem]:
+    """The platform's entries that answer these findings, then the general ones.
+
+    Unknown sites get general advice only; an account without findings gets none.
+    """
+    holds = conditions(findings, indexable)
+    if not holds:
+        return []
+    chosen: list[AdviceItem] = []
+    for name in (site, GENERAL) if site != GENERAL else (GENERAL,):
+        advice = load(name)
+        if advice:
+            chosen += [item for item in advice.entries if holds.intersection(item.applies_to)]
+    return chosen
+
+
+def _parse(platform: str, raw: Any) -> PlatformAdvice:
+    if not isinstance(raw, dict) or raw.get("platform") != platform:
+        raise _malformed(platform, f'top level must be an object with "platform": "{platform}"')
+    if not isinstance(raw.get("name"), str) or not isinstance(raw.get("entries"), list):
+        raise _malformed(platform, 'needs a "name" string and an "entries" list')
+    items = tuple(_parse_entry(platform, entry) for entry in raw["entries"])
+    return PlatformAdvice(platform=platform, name=raw["name"], entries=items)
+
+
+def _parse_entry(platform: str, entry: Any) -> AdviceItem:
+    if not isinstance(entry, dict):
+        raise _malformed(platform, "every entry must be an object")
+    label = entry.get("id", "?")
+    missing = [key for key in REQUIRED if entry.get(key) in (None, "", [])]
+    if missing:
+        raise _malformed(platform, f"entry {label} lacks {', '.join(missing)}")
+    text_fields = ("id", "advice", "where", "source", "checked")
+    if not all(isinstance(entry[key], str) for key in text_fields):
+        raise _malformed(platform, f"entry {label}: {', '.join(text_fields)} must be strings")
+    applies_to = entry["applies_to"]
+    if not isinstance(applies_to, list) or not set(applies_to) <= CONDITIONS:
+        raise _malformed(platform, f"entry {label}: applies_to must be a list of {sorted(CONDITIONS)}")
+    if not isinstance(entry["always_public"], (bool, str)):
+        raise _malformed(platform, f"entry {label}: always_public must be true/false or text")
+    if not entry["source"].startswith("https://"):
+        raise _malformed(platform, f"entry {label}: source must be an https URL")
+    try:
+        date.fromisoformat(entry["checked"])
+    except ValueError as exc:
+        raise _malformed(platform, f"entry {label}: checked must be an ISO date") from exc
+    return AdviceItem(
+        id=entry["id"],
+        platform=platform,
+        applies_to=tuple(applies_to),
+        advice=entry["advice"],
+        where=entry["where"],
+        always_public=entry["always_public"],
+        source=entry["source"],
+        checked=entry["checked"],
+        source_note=str(entry.get("source_note", "")),
+    )
+
+
+def _malformed(platform: str, why: str) -> AdviceDataError:
+    return AdviceDataError(
+        f"advice file {platform}.json is malformed: {why}",
+        "this is a bug in faceaudit; please report it",
+    )

@@ -1,0 +1,175 @@
+"""The data a report reads: one scan, its accounts, and the photos of the user's face on each.
+
+Someone else builds a `ReportData` from the workspace; the renderers only read it. Nothing
+here can hold another person's data: other people appear only as counts (`other_faces`).
+
+Exposure rule (`AccountReport.exposure`), from the account's findings:
+
+- ``"none"``   no finding at all (neither "you" nor "maybe").
+- ``"high"``   at least one "you" finding that a face scraper can use well
+               (recognisability >= 60), or a "you" finding whose file carries GPS
+               (your face together with a place).
+- ``"medium"`` any other "you" finding, or a "maybe" finding with recognisability >= 60.
+- ``"low"``    only "maybe" findings with recognisability below 60.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# A face this recognisable (0-100) is useful to a face-recognition scraper.
+WELL_RECOGNISABLE = 60
+
+EXPOSURE_LEVELS = ("high", "medium", "low", "none")
+
+# How the report words things; shared by every renderer so they say the same.
+EXPOSURE_MEANING = {
+    "high": "a face scraper can use these photos well",
+    "medium": "photos of you are public, but small, unclear or uncertain",
+    "low": "only uncertain matches that are hard to use",
+    "none": "no photo of your face found",
+}
+STOP_LABELS = {
+    "end": "saw everything",
+    "cap": "faceaudit's own limit",
+    "login_wall": "login wall",
+    "rate_limited": "rate limited",
+    "blocked": "blocked",
+    "not_found": "not found",
+    "error": "error",
+}
+VERDICT_LABELS = {"you": "you", "maybe": "maybe you"}
+
+
+@dataclass
+class FindingReport:
+    """One photo on one account where the user's face was found."""
+
+    image_url: str
+    page_url: str
+    kind: str  # ImageKind value: avatar / banner / post / page_image / share_image
+    verdict: str  # "you" | "maybe"
+    similarity: float
+    box: list[int]  # [left, top, right, bottom] of the user's face
+    face_px: int  # height of the user's face box in pixels
+    det_score: float
+    recognisability: int  # 0-100
+    other_faces: int  # other people's faces in the photo: a count, nothing more
+    metadata: dict[str, Any]  # ImageMetadata.as_dict(): gps, taken_at, camera, camera_serial
+    alt: str = ""
+    thumbnail_jpeg: bytes | None = None  # the user's own face only
+
+    @property
+    def has_gps(self) -> bool:
+        return bool(self.metadata.get("gps"))
+
+    @property
+    def metadata_leaks(self) -> dict[str, Any]:
+        """The metadata fields this file actually carries (empty values left out)."""
+        return {key: value for key, value in self.metadata.items() if value not in (None, "", [])}
+
+    @property
+    def well_recognisable(self) -> bool:
+        return self.recognisability >= WELL_RECOGNISABLE
+
+
+@dataclass
+class AccountReport:
+    """One listed account: what the crawl saw and where the user's face is."""
+
+    url: str
+    site: str  # adapter name: "mastodon", "web", ...
+    stop: str  # StopReason value
+    stop_detail: str  # one line a person can read
+    pages_visited: int
+    indexable: bool | None  # None: unknown; False: noindex / X-Robots-Tag seen
+    images_seen: int  # fetched and analysed
+    images_failed: int  # could not be fetched or decoded
+    other_faces: int  # faces of other people seen in this account's photos: a count
+    findings: list[FindingReport]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def photos_with_you(self) -> int:
+        return sum(1 for f in self.findings if f.verdict == "you")
+
+    @property
+    def photos_maybe_you(self) -> int:
+        return sum(1 for f in self.findings if f.verdict == "maybe")
+
+    @property
+    def best_similarity(self) -> float | None:
+        return max((f.similarity for f in self.findings), default=None)
+
+    @property
+    def biggest_face_px(self) -> int | None:
+        return max((f.face_px for f in self.findings), default=None)
+
+    @property
+    def exposure(self) -> str:
+        """"high" / "medium" / "low" / "none": see the module docstring for the rule."""
+        if not self.findings:
+            return "none"
+        yours = [f for f in self.findings if f.verdict == "you"]
+        if any(f.well_recognisable or f.has_gps for f in yours):
+            return "high"
+        if yours or any(f.well_recognisable for f in self.findings):
+            return "medium"
+        return "low"
+
+
+@dataclass
+class ReportData:
+    """One scan, ready to render."""
+
+    generated_at: str
+    scan_id: int
+    scan_started: str
+    scan_finished: str | None
+    scan_status: str  # "complete" | "interrupted" | "running"
+    engine: str
+    thresholds: dict[str, float]  # {"you": .., "maybe": ..}
+    accounts: list[AccountReport]
+
+    @property
+    def nothing_found(self) -> bool:
+        return not any(account.findings for account in self.accounts)
+
+    @property
+    def incomplete(self) -> bool:
+        """True when the scan did not finish: results cover only what was checked."""
+        return self.scan_status != "complete"
+
+    @property
+    def partly_seen(self) -> list[AccountReport]:
+        """Accounts whose crawl stopped before the end: our own cap, a login wall, a block..."""
+        return [a for a in self.accounts if a.stop != "end"]
+
+
+def describe_stop(account: AccountReport) -> str:
+    """What stopped the crawl, in a few words a person can read."""
+    label = STOP_LABELS.get(account.stop, account.stop)
+    return f"{label}: {account.stop_detail}" if account.stop_detail else label
+
+
+def describe_indexable(indexable: bool | None) -> str:
+    if indexable is None:
+        return "unknown"
+    return "yes" if indexable else "no (asks search engines not to index it)"
+
+
+def metadata_leaks(finding: FindingReport) -> list[str]:
+    """What the photo file itself gives away, one short phrase per leak."""
+    meta = finding.metadata
+    leaks: list[str] = []
+    gps = meta.get("gps")
+    if gps:
+        leaks.append(f"GPS location {float(gps[0]):.5f}, {float(gps[1]):.5f}")
+    if meta.get("taken_at"):
+        leaks.append(f"taken {meta['taken_at']}")
+    if meta.get("camera"):
+        leaks.append(f"camera {meta['camera']}")
+    if meta.get("camera_serial"):
+        leaks.append(f"camera serial {meta['camera_serial']}")
+    return leaks

@@ -1,0 +1,435 @@
+"""The workspace: one private folder with one SQLite database holding everything faceaudit keeps.
+
+It is the one place that writes to disk. The folder is 0700 and every file 0600; the database
+runs in WAL mode with secure_delete on, so deleted rows are overwritten, and `forget` wipes,
+checkpoints, vacuums and then removes the files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import platformdirs
+
+from faceaudit.errors import WorkspaceError
+from faceaudit.types import Embedding
+
+DB_NAME = "faceaudit.db"
+LOCK_NAME = "scan.lock"
+
+# Numbered migrations: append only. Each runs once, in order, recorded in schema_migrations.
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "001_initial",
+        """
+        CREATE TABLE consent (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            version TEXT NOT NULL, text_sha256 TEXT NOT NULL, accepted_at TEXT NOT NULL,
+            purpose TEXT NOT NULL, attestation TEXT NOT NULL, method TEXT NOT NULL);
+        CREATE TABLE template (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            engine TEXT NOT NULL, engine_info TEXT NOT NULL, created_at TEXT NOT NULL);
+        CREATE TABLE reference_faces (
+            id INTEGER PRIMARY KEY, photo_name TEXT NOT NULL, photo_sha256 TEXT NOT NULL,
+            embedding BLOB NOT NULL, det_score REAL NOT NULL, face_px INTEGER NOT NULL,
+            added_at TEXT NOT NULL);
+        CREATE TABLE accounts (
+            id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, site TEXT NOT NULL,
+            added_at TEXT NOT NULL);
+        CREATE TABLE scans (
+            id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT,
+            status TEXT NOT NULL, engine TEXT NOT NULL);
+        CREATE TABLE scan_accounts (
+            scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            stop TEXT NOT NULL, stop_detail TEXT NOT NULL, pages_visited INTEGER NOT NULL,
+            indexable INTEGER, notes TEXT NOT NULL, done INTEGER NOT NULL,
+            PRIMARY KEY (scan_id, account_id));
+        CREATE TABLE images (
+            id INTEGER PRIMARY KEY,
+            scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            url TEXT NOT NULL, page_url TEXT NOT NULL, kind TEXT NOT NULL, found_by TEXT NOT NULL,
+            alt TEXT NOT NULL, sha256 TEXT, status TEXT NOT NULL, error TEXT,
+            faces INTEGER NOT NULL, other_faces INTEGER NOT NULL, metadata TEXT NOT NULL,
+            UNIQUE (scan_id, account_id, url));
+        CREATE TABLE findings (
+            id INTEGER PRIMARY KEY,
+            image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+            verdict TEXT NOT NULL, similarity REAL NOT NULL, box TEXT NOT NULL,
+            face_px INTEGER NOT NULL, det_score REAL NOT NULL, recognisability INTEGER NOT NULL,
+            thumbnail BLOB);
+        """,
+    ),
+]
+
+
+def default_home() -> Path:
+    env = os.environ.get("FACEAUDIT_HOME")
+    return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("faceaudit", appauthor=False))
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    version: str
+    text_sha256: str
+    accepted_at: str
+    purpose: str
+    attestation: str
+    method: str
+
+
+@dataclass(frozen=True)
+class ReferenceFace:
+    photo_name: str
+    photo_sha256: str
+    embedding: Embedding
+    det_score: float
+    face_px: int
+
+
+@dataclass(frozen=True)
+class Template:
+    engine: str
+    engine_info: dict[str, Any]
+    created_at: str
+    faces: list[ReferenceFace]
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    url: str
+    site: str
+    added_at: str
+
+
+class Workspace:
+    """Open with `Workspace.open(path)`; use as a context manager to close it."""
+
+    def __init__(self, home: Path, db: sqlite3.Connection) -> None:
+        self.home = home
+        self.db = db
+
+    # -- opening ---------------------------------------------------------------------------
+    @classmethod
+    def open(cls, home: Path | None = None) -> Workspace:
+        home = (home or default_home()).expanduser()
+        try:
+            home.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(home, 0o700)
+            old_umask = os.umask(0o077)
+            try:
+                db = sqlite3.connect(home / DB_NAME, timeout=10, isolation_level=None)
+                db.row_factory = sqlite3.Row
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = FULL")
+                db.execute("PRAGMA secure_delete = ON")
+                db.execute("PRAGMA foreign_keys = ON")
+                workspace = cls(home, db)
+                workspace._migrate()
+            finally:
+                os.umask(old_umask)
+            workspace._restrict_files()
+        except sqlite3.DatabaseError as exc:
+            raise WorkspaceError(
+                f"the workspace database at {home / DB_NAME} cannot be opened: {exc}",
+                "if it is damaged, move it aside (or run `faceaudit forget`) and start again",
+            ) from exc
+        except OSError as exc:
+            raise WorkspaceError(
+                f"cannot use the workspace folder {home}: {exc.strerror}",
+                "set FACEAUDIT_HOME to a folder you can write to",
+            ) from exc
+        return workspace
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        done = {row[0] for row in self.db.execute("SELECT name FROM schema_migrations")}
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            with self.transaction():
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, now()))
+
+    def _restrict_files(self) -> None:
+        for path in self.home.iterdir():
+            if path.is_file():
+                os.chmod(path, 0o600)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def scan_lock(self) -> Iterator[None]:
+        """One scan at a time per workspace; the lock dies with the process (kill -9 included)."""
+        old_umask = os.umask(0o077)
+        try:
+            handle = open(self.home / LOCK_NAME, "w")  # noqa: SIM115 - held for the whole scan
+        finally:
+            os.umask(old_umask)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.close()
+            raise WorkspaceError(
+                "another faceaudit scan is running on this workspace",
+                "wait for it to finish, or stop it; a stopped scan resumes with `faceaudit scan`",
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+    # -- consent -----------------------------------------------------------------------------
+    def consent(self) -> ConsentRecord | None:
+        row = self.db.execute("SELECT * FROM consent WHERE id = 1").fetchone()
+        if row is None:
+            return None
+        return ConsentRecord(row["version"], row["text_sha256"], row["accepted_at"],
+                             row["purpose"], row["attestation"], row["method"])
+
+    def record_consent(self, record: ConsentRecord) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM consent")
+            db.execute(
+                "INSERT INTO consent VALUES (1, ?, ?, ?, ?, ?, ?)",
+                (record.version, record.text_sha256, record.accepted_at, record.purpose,
+                 record.attestation, record.method),
+            )
+
+    # -- template ----------------------------------------------------------------------------
+    def template(self) -> Template | None:
+        row = self.db.execute("SELECT * FROM template WHERE id = 1").fetchone()
+        if row is None:
+            return None
+        faces = [
+            ReferenceFace(r["photo_name"], r["photo_sha256"],
+                          np.frombuffer(r["embedding"], dtype=np.float32).copy(),
+                          r["det_score"], r["face_px"])
+            for r in self.db.execute("SELECT * FROM reference_faces ORDER BY id")
+        ]
+        return Template(row["engine"], json.loads(row["engine_info"]), row["created_at"], faces)
+
+    def save_template(self, engine: str, engine_info: dict[str, Any], faces: Sequence[ReferenceFace], *, add: bool = False) -> None:
+        """Store the reference faces; replaces the template unless `add` (same engine only)."""
+        with self.transaction() as db:
+            if not add:
+                db.execute("DELETE FROM reference_faces")
+                db.execute("DELETE FROM template")
+                db.execute("INSERT INTO template VALUES (1, ?, ?, ?)", (engine, json.dumps(engine_info), now()))
+            for face in faces:
+                db.execute(
+                    "INSERT INTO reference_faces (photo_name, photo_sha256, embedding, det_score, face_px, added_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (face.photo_name, face.photo_sha256, np.asarray(face.embedding, np.float32).tobytes(),
+                     face.det_score, face.face_px, now()),
+                )
+
+    # -- accounts ----------------------------------------------------------------------------
+    def accounts(self) -> list[Account]:
+        return [Account(r["id"], r["url"], r["site"], r["added_at"])
+                for r in self.db.execute("SELECT * FROM accounts ORDER BY id")]
+
+    def add_account(self, url: str, site: str) -> Account:
+        with self.transaction() as db:
+            existing = db.execute("SELECT * FROM accounts WHERE url = ?", (url,)).fetchone()
+            if existing is None:
+                db.execute("INSERT INTO accounts (url, site, added_at) VALUES (?, ?, ?)", (url, site, now()))
+        row = self.db.execute("SELECT * FROM accounts WHERE url = ?", (url,)).fetchone()
+        return Account(row["id"], row["url"], row["site"], row["added_at"])
+
+    def remove_account(self, url: str) -> bool:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM accounts WHERE url = ?", (url,)).rowcount > 0
+
+    # -- scans -------------------------------------------------------------------------------
+    def unfinished_scan(self) -> int | None:
+        row = self.db.execute(
+            "SELECT id FROM scans WHERE status IN ('running', 'interrupted') ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else int(row["id"])
+
+    def start_scan(self, engine: str) -> int:
+        with self.transaction() as db:
+            cursor = db.execute("INSERT INTO scans (started_at, status, engine) VALUES (?, 'running', ?)", (now(), engine))
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def finish_scan(self, scan_id: int, status: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE scans SET status = ?, finished_at = ? WHERE id = ?", (status, now(), scan_id))
+
+    def latest_scan(self) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute("SELECT * FROM scans ORDER BY id DESC LIMIT 1").fetchone()
+        return row
+
+    def account_done(self, scan_id: int, account_id: int) -> bool:
+        row = self.db.execute("SELECT done FROM scan_accounts WHERE scan_id = ? AND account_id = ?",
+                              (scan_id, account_id)).fetchone()
+        return bool(row and row["done"])
+
+    def record_account_result(self, scan_id: int, account_id: int, *, stop: str, detail: str,
+                              pages: int, indexable: bool | None, notes: list[str], done: bool) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO scan_accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (scan_id, account_id, stop, detail, pages,
+                 None if indexable is None else int(indexable), json.dumps(notes), int(done)),
+            )
+
+    def recorded_urls(self, scan_id: int, account_id: int) -> set[str]:
+        rows = self.db.execute("SELECT url FROM images WHERE scan_id = ? AND account_id = ?", (scan_id, account_id))
+        return {row[0] for row in rows}
+
+    def analysed_before(self, scan_id: int, account_id: int, sha256: str) -> bool:
+        """Whether the same image bytes were already analysed for this account in this scan."""
+        return self.db.execute(
+            "SELECT 1 FROM images WHERE scan_id = ? AND account_id = ? AND sha256 = ? AND status = 'analysed'",
+            (scan_id, account_id, sha256),
+        ).fetchone() is not None
+
+    def record_image(self, scan_id: int, account_id: int, image: dict[str, Any],
+                     findings: Sequence[dict[str, Any]]) -> None:
+        """One analysed (or failed) image and the user's faces in it, in one transaction, so a
+        killed scan never leaves an image half-recorded."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO images (scan_id, account_id, url, page_url, kind, found_by, alt, sha256, status,"
+                " error, faces, other_faces, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (scan_id, account_id, image["url"], image["page_url"], image["kind"], image["found_by"],
+                 image["alt"], image.get("sha256"), image["status"], image.get("error"),
+                 image["faces"], image["other_faces"], json.dumps(image.get("metadata") or {})),
+            )
+            for finding in findings:
+                db.execute(
+                    "INSERT INTO findings (image_id, verdict, similarity, box, face_px, det_score,"
+                    " recognisability, thumbnail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (cursor.lastrowid, finding["verdict"], finding["similarity"], json.dumps(finding["box"]),
+                     finding["face_px"], finding["det_score"], finding["recognisability"],
+                     finding.get("thumbnail")),
+                )
+
+    # -- forget ------------------------------------------------------------------------------
+    def forget(self) -> None:
+        """Delete everything: rows overwritten (secure_delete), WAL truncated, file vacuumed,
+        then the files themselves removed."""
+        with self.transaction() as db:
+            for table in ("findings", "images", "scan_accounts", "scans", "reference_faces",
+                          "template", "accounts", "consent"):
+                db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("VACUUM")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.close()
+        for path in self.home.iterdir():
+            if path.is_file():
+                path.unlink()
+
+
+def load_report(workspace: Workspace, scan_id: int | None = None) -> Any:
+    """The `ReportData` of one scan (the latest by default), or None when there is no scan."""
+    from faceaudit.report.model import AccountReport, FindingReport, ReportData
+
+    db = workspace.db
+    scan = (db.execute("SELECT * FROM scans WHERE id = ?", (scan_id,)).fetchone() if scan_id is not None
+            else workspace.latest_scan())
+    if scan is None:
+        return None
+    template = workspace.template()
+    accounts = []
+    for account in workspace.accounts():
+        state = db.execute("SELECT * FROM scan_accounts WHERE scan_id = ? AND account_id = ?",
+                           (scan["id"], account.id)).fetchone()
+        counts = db.execute(
+            "SELECT SUM(status = 'analysed') AS seen, SUM(status = 'failed') AS failed,"
+            " COALESCE(SUM(other_faces), 0) AS others FROM images WHERE scan_id = ? AND account_id = ?",
+            (scan["id"], account.id),
+        ).fetchone()
+        findings = [
+            FindingReport(
+                image_url=r["url"], page_url=r["page_url"], kind=r["kind"], verdict=r["verdict"],
+                similarity=r["similarity"], box=json.loads(r["box"]), face_px=r["face_px"],
+                det_score=r["det_score"], recognisability=r["recognisability"],
+                other_faces=r["other_faces"], metadata=json.loads(r["metadata"]), alt=r["alt"],
+                thumbnail_jpeg=r["thumbnail"],
+            )
+            for r in db.execute(
+                "SELECT f.*, i.url, i.page_url, i.kind, i.other_faces, i.metadata, i.alt FROM findings f"
+                " JOIN images i ON i.id = f.image_id WHERE i.scan_id = ? AND i.account_id = ?"
+                " ORDER BY f.verdict DESC, f.similarity DESC",
+                (scan["id"], account.id),
+            )
+        ]
+        accounts.append(AccountReport(
+            url=account.url, site=account.site,
+            stop=state["stop"] if state else "not_scanned",
+            stop_detail=state["stop_detail"] if state else "not reached by this scan",
+            pages_visited=state["pages_visited"] if state else 0,
+            indexable=None if state is None or state["indexable"] is None else bool(state["indexable"]),
+            images_seen=counts["seen"] or 0, images_failed=counts["failed"] or 0,
+            other_faces=counts["others"], findings=findings,
+            notes=json.loads(state["notes"]) if state else [],
+        ))
+    thresholds = {}
+    if template is not None:
+        from faceaudit.compare.engines.base import load_thresholds
+
+        t = load_thresholds(template.engine)
+        thresholds = {"you": t.you, "maybe": t.maybe}
+    return ReportData(
+        generated_at=now(), scan_id=scan["id"], scan_started=scan["started_at"],
+        scan_finished=scan["finished_at"], scan_status=scan["status"], engine=scan["engine"],
+        thresholds=thresholds, accounts=accounts,
+    )
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file the user asked for (a report): 0600, next to its target, fsynced, renamed."""
+    path = path.expanduser()
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise WorkspaceError(f"cannot write {path}: {exc.strerror}", "choose a folder you can write to") from exc
