@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.exceptions import TyperException
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -336,7 +337,7 @@ def demo_command(
     if not as_json:
         err.print("faceaudit demo: a fictional person's website and Mastodon account, served on this machine.")
     with _ScanBar(err) as bar:
-        report, extra = run_demo(_state["home"], bar)
+        report, extra = run_demo(bar)
     _render(report, as_json=as_json, html=html, extra=extra)
 
 
@@ -345,30 +346,39 @@ def version_command() -> None:
     out.print(__version__)
 
 
-def main() -> None:
+def run(argv: list[str] | None = None) -> int:
+    """Run one command; returns its exit code. Errors become one line plus a hint."""
+    _state.update(home=None, debug=False)
     try:
-        app(standalone_mode=False)
+        result = app(args=argv, standalone_mode=False)
+        return int(result) if isinstance(result, int) else 0
     except FaceauditError as exc:
         if _state["debug"]:
             traceback.print_exc()
         err.print(f"[bold red]error[/bold red] [{exc.ref}]: {exc.message}", highlight=False)
         if exc.hint:
             err.print(f"  hint: {exc.hint}", highlight=False)
-        sys.exit(int(exc.exit_code))
+        return int(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted: what was done is saved; `faceaudit scan` resumes an interrupted scan")
-        sys.exit(int(ExitCode.INTERRUPTED))
+        return int(ExitCode.INTERRUPTED)
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        return int(exc.exit_code)
     except (typer.Abort, EOFError):
         err.print("aborted")
-        sys.exit(int(ExitCode.INTERRUPTED))
-    except Exception as exc:  # click's usage errors, then bugs
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(int(ExitCode.USAGE))
+        return int(ExitCode.INTERRUPTED)
+    except TyperException as exc:  # usage errors: bad option, missing argument
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print(f"error: {exc.format_message()}")
+        return int(ExitCode.USAGE)
+    except Exception:  # noqa: BLE001 - the last line of defence: a bug, shown as one
         traceback.print_exc()
         err.print("[bold red]this is a bug in faceaudit[/bold red]: please report it with the traceback above")
-        sys.exit(int(ExitCode.ERROR))
+        return int(ExitCode.ERROR)
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))

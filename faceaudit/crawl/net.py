@@ -7,7 +7,6 @@ import http.cookiejar
 import ipaddress
 import json
 import logging
-import posixpath
 import re
 import socket
 import ssl
@@ -51,18 +50,12 @@ class AccountScope:
         host = (parts.hostname or "").lower().rstrip(".")
         if host not in self.hosts:
             return False
-        # Judge the path the server will see: `/@me/../@other` and `/@me/%2e%2e/x` are not `/@me/`.
-        path = _remove_dot_segments(unquote(parts.path or "/"))
+        # A server may decode %2e%2e and climb out of `/@me/`: paths with dot segments, plain or
+        # encoded, are never in scope (NetClient checks URLs after httpx removed the plain ones).
+        path = unquote(parts.path or "/")
+        if any(segment in (".", "..") for segment in path.replace("\\", "/").split("/")):
+            return False
         return any(path == p.rstrip("/") or path.startswith(p) for p in self.path_prefixes)
-
-
-def _remove_dot_segments(path: str) -> str:
-    if "." not in path:
-        return path
-    normal = posixpath.normpath(path)
-    if normal.startswith("//"):  # normpath keeps a leading '//'; a path has no authority
-        normal = "/" + normal.lstrip("/")
-    return normal + "/" if path.endswith("/") and normal != "/" else normal
 
 
 @dataclass(frozen=True)

@@ -216,7 +216,7 @@ def _account_json(server: _Server, account: FixtureAccount) -> dict[str, Any]:
 
 
 def _status_json(server: _Server, account: FixtureAccount, status: FixtureStatus) -> dict[str, Any]:
-    body = {
+    body: dict[str, Any] = {
         "id": status.id,
         "created_at": "2024-05-01T12:00:00.000Z",
         "sensitive": False,

@@ -18,9 +18,9 @@ from faceaudit.scan import ScanOptions, ScanProgress, run_scan
 from faceaudit.workspace import Workspace, load_report
 
 
-def run_demo(home: Path | None = None, progress: ScanProgress | None = None) -> tuple[Any, dict[str, Any]]:
-    """(ReportData, demo section). Uses a throw-away workspace unless `home` is given, so the
-    demo never touches the user's own template or findings."""
+def run_demo(progress: ScanProgress | None = None) -> tuple[Any, dict[str, Any]]:
+    """(ReportData, demo section). Always a throw-away workspace: the demo never touches the
+    user's own template or findings."""
     fixture = build_demo_fixture()
     with tempfile.TemporaryDirectory(prefix="faceaudit-demo-") as tmp, FixtureServer(fixture.sites) as server:
         assert server.certificate is not None
@@ -30,7 +30,7 @@ def run_demo(home: Path | None = None, progress: ScanProgress | None = None) -> 
             ca_cert=server.certificate.cert_pem,
             min_interval=0.0,
         )
-        with Workspace.open(home or Path(tmp) / "workspace") as ws:
+        with Workspace.open(Path(tmp) / "workspace") as ws:
             consent.accept(ws, "demo")
             engine = DlibEngine()
             faces = build_template(engine, [ReferencePhoto(name, data) for name, data in fixture.reference_photos])

@@ -1,4 +1,5 @@
-"""The data a report reads: one scan, its accounts, and the photos of the user's face on each.
+"""The data a report reads (one scan, its accounts, the photos of the user's face on each),
+and the sentences every renderer uses to describe it, so terminal and HTML say the same.
 
 Someone else builds a `ReportData` from the workspace; the renderers only read it. Nothing
 here can hold another person's data: other people appear only as counts (`other_faces`).
@@ -38,8 +39,15 @@ STOP_LABELS = {
     "blocked": "blocked",
     "not_found": "not found",
     "error": "error",
+    "not_scanned": "not reached by this scan",
 }
 VERDICT_LABELS = {"you": "you", "maybe": "maybe you"}
+NOTHING_FOUND = "No public photo of your face was found on these accounts."
+NOTHING_HERE = "No photo of your face found here."
+PARTLY_SEEN = (
+    'faceaudit could not see all of some accounts (see "Crawl stopped"), '
+    "so photos it did not reach were not checked."
+)
 
 
 @dataclass
@@ -63,11 +71,6 @@ class FindingReport:
     @property
     def has_gps(self) -> bool:
         return bool(self.metadata.get("gps"))
-
-    @property
-    def metadata_leaks(self) -> dict[str, Any]:
-        """The metadata fields this file actually carries (empty values left out)."""
-        return {key: value for key, value in self.metadata.items() if value not in (None, "", [])}
 
     @property
     def well_recognisable(self) -> bool:
@@ -108,7 +111,7 @@ class AccountReport:
 
     @property
     def exposure(self) -> str:
-        """"high" / "medium" / "low" / "none": see the module docstring for the rule."""
+        """ "high" / "medium" / "low" / "none": see the module docstring for the rule."""
         if not self.findings:
             return "none"
         yours = [f for f in self.findings if f.verdict == "you"]
@@ -137,9 +140,13 @@ class ReportData:
         return not any(account.findings for account in self.accounts)
 
     @property
-    def incomplete(self) -> bool:
-        """True when the scan did not finish: results cover only what was checked."""
-        return self.scan_status != "complete"
+    def incomplete_note(self) -> str:
+        """What an unfinished scan's "nothing found" covers; empty for a complete scan."""
+        if self.scan_status == "complete":
+            return ""
+        if self.scan_status == "running":
+            return "This covers only what has been checked so far."
+        return "This covers only what was checked before the scan stopped."
 
     @property
     def partly_seen(self) -> list[AccountReport]:
@@ -173,3 +180,36 @@ def metadata_leaks(finding: FindingReport) -> list[str]:
     if meta.get("camera_serial"):
         leaks.append(f"camera serial {meta['camera_serial']}")
     return leaks
+
+
+def status_warning(report: ReportData) -> str:
+    """A warning for a scan that did not finish; empty for a complete one."""
+    if report.scan_status == "interrupted":
+        return (
+            "This scan was interrupted: the results cover only what was checked before it "
+            "stopped. Run `faceaudit scan` again to continue where it left off."
+        )
+    if report.scan_status == "running":
+        return "This scan is still running: the results are what has been checked so far."
+    return ""
+
+
+def crawl_summary(account: AccountReport) -> str:
+    return (
+        f"Crawl stopped: {describe_stop(account)}. Pages visited {account.pages_visited}; "
+        f"photos seen {account.images_seen}, could not be fetched or read {account.images_failed}; "
+        f"other people's faces seen {account.other_faces} (counted, nothing kept). "
+        f"Search engines may index it: {describe_indexable(account.indexable)}."
+    )
+
+
+def finding_summary(finding: FindingReport) -> str:
+    """Everything about one finding but its verdict, on one line."""
+    text = (
+        f"{finding.kind} · similarity {finding.similarity:.2f} · "
+        f"recognisability {finding.recognisability}/100 · face {finding.face_px} px tall"
+    )
+    if finding.other_faces:
+        people = "person" if finding.other_faces == 1 else "people"
+        text += f" · {finding.other_faces} other {people} in this photo"
+    return text

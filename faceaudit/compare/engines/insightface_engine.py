@@ -87,7 +87,7 @@ class PackContents:
 
 
 def read_pack(folder: Path) -> PackContents:
-    contents = PackContents(folder)
+    contents = PackContents(folder)  # a missing folder reads as an empty one
     for path in sorted(folder.glob("*.onnx")):
         task = model_task(path)
         if task is None:
@@ -150,7 +150,7 @@ def pack_status(root: Path | None = None) -> list[dict[str, Any]]:
     status = []
     for pack, size in PACK_SIZES.items():
         folder = pack_folder(pack, root)
-        present = folder.is_dir() and read_pack(folder).complete
+        present = read_pack(folder).complete
         status.append({"pack": pack, "size_bytes": size, "path": str(folder), "present": present,
                        "default": pack == DEFAULT_PACK})
     return status
@@ -191,23 +191,22 @@ class InsightFaceEngine(FaceEngine):
         if missing:
             return Availability(False, missing)
         folder = model_dir or pack_folder(pack, root)
-        contents = read_pack(folder) if folder.is_dir() else PackContents(folder)
+        contents = read_pack(folder)
         problem = _pack_problem(contents)
         if problem and model_dir is not None:
             return Availability(False, f"--model-dir {problem}")
         if problem:
             return Availability(False, (
-                f"insightface pack {pack} is not here ({problem}): "
-                f"`faceaudit enroll --engine insightface` downloads it ({about(PACK_SIZES.get(pack))}) "
-                f"after asking, or give an unpacked pack folder with --model-dir PATH"))
+                f"{problem}: `faceaudit enroll --engine insightface` downloads pack {pack} "
+                f"({about(PACK_SIZES.get(pack))}) after asking, "
+                f"or give an unpacked pack folder with --model-dir PATH"))
         assert contents.detection is not None and contents.recognition is not None
         return Availability(True, (
             f"{folder}: detection {contents.detection.name}, "
             f"recognition {contents.recognition.name}"))
 
     def describe(self) -> dict[str, Any]:
-        contents = self._models or (read_pack(self.folder) if self.folder.is_dir() else None)
-        recogniser = contents.recognition if contents else None
+        recogniser = (self._models or read_pack(self.folder)).recognition
         return {
             **super().describe(),
             "pack": self.pack if self.model_dir is None else self.folder.name,
@@ -221,13 +220,13 @@ class InsightFaceEngine(FaceEngine):
         if missing:
             raise EngineUnavailable(missing, OFFLINE_HINT)
         folder = self.folder
-        contents = read_pack(folder) if folder.is_dir() else PackContents(folder)
+        contents = read_pack(folder)
         if not contents.complete:
             if self.model_dir is not None:
                 raise EngineUnavailable(f"--model-dir {_pack_problem(contents)}", OFFLINE_HINT)
             if not self.allow_download:
                 raise EngineUnavailable(
-                    f"insightface pack {self.pack} is not here ({_pack_problem(contents)})",
+                    f"no usable insightface pack {self.pack}: {_pack_problem(contents)}",
                     f"`faceaudit enroll --engine insightface` downloads it "
                     f"({about(PACK_SIZES[self.pack])}) after asking; or {OFFLINE_HINT}")
             contents = self._download()

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -77,7 +77,7 @@ def platforms() -> list[str]:
     return sorted(name[: -len(".json")] for name in names if name != f"{GENERAL}.json")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(platform: str) -> PlatformAdvice | None:
     """The advice file for `platform` ("general" included), or None when there is none."""
     if not _SITE_NAME.fullmatch(platform):
@@ -117,7 +117,9 @@ def conditions(findings: Iterable[FindingReport], indexable: bool | None) -> set
     return found
 
 
-def advice_for(site: str, findings: list[FindingReport], indexable: bool | None) -> list[AdviceItem]:
+def advice_for(
+    site: str, findings: list[FindingReport], indexable: bool | None
+) -> list[AdviceItem]:
     """The platform's entries that answer these findings, then the general ones.
 
     Unknown sites get general advice only; an account without findings gets none.
@@ -154,7 +156,9 @@ def _parse_entry(platform: str, entry: Any) -> AdviceItem:
         raise _malformed(platform, f"entry {label}: {', '.join(text_fields)} must be strings")
     applies_to = entry["applies_to"]
     if not isinstance(applies_to, list) or not set(applies_to) <= CONDITIONS:
-        raise _malformed(platform, f"entry {label}: applies_to must be a list of {sorted(CONDITIONS)}")
+        raise _malformed(
+            platform, f"entry {label}: applies_to must be a list of {sorted(CONDITIONS)}"
+        )
     if not isinstance(entry["always_public"], (bool, str)):
         raise _malformed(platform, f"entry {label}: always_public must be true/false or text")
     if not entry["source"].startswith("https://"):

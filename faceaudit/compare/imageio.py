@@ -1,0 +1,600 @@
+"""The one image decoder: every photo faceaudit looks at is identified, size-checked and decoded here.
+
+Images come from the web and are untrusted. The rules, in order:
+
+1. the format is identified from the bytes (never a file name or Content-Type)
+   and must be on ALLOWED_FORMATS;
+2. width × height is refused from the header, before any pixel data is decoded;
+3. every Pillow error becomes ImageRejected naming the source in plain words;
+4. the result is always RGB uint8 with the EXIF orientation applied.
+
+Nothing is written to disk and pixel data never reaches a log or a message.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import numbers
+import os
+import re
+import struct
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from PIL import ExifTags, Image, ImageOps, features
+
+from faceaudit.errors import ImageRejected, UsageError
+from faceaudit.types import ImageMetadata
+
+RGB = npt.NDArray[np.uint8]
+
+MAX_PIXELS = 50_000_000  # per frame; a 48-megapixel phone photo still fits
+MAX_BYTES = 50 * 2**20
+# frames() decodes animation frames in sequence (GIF, APNG and WebP frames depend on
+# the ones before), so it stops looking further than this many MAX_PIXELS' worth.
+FRAME_PIXEL_BUDGET = 10
+# A progressive JPEG needs about ten scans; thousands of tiny scans is a known way to
+# make libjpeg spend minutes on a small file.
+MAX_JPEG_SCANS = 500
+
+# What the web shows as photos. TIFF, JPEG 2000, ICO, PSD and the rest of Pillow's
+# formats are left out on purpose: browsers (other than Safari) do not display them, so
+# no logged-out visitor sees them, and their decoders are a large attack surface.
+# MPO is how Pillow names a JPEG carrying extra images (iPhone, stereo cameras): the
+# JPEG plugin opens it, so it is allowed but never passed to Image.open(formats=...).
+_CODECS = {"JPEG": "jpg", "PNG": "zlib", "WEBP": "webp", "AVIF": "avif", "GIF": "", "BMP": ""}
+_OPEN_FORMATS: tuple[str, ...] = tuple(
+    name for name, codec in _CODECS.items() if not codec or features.check(codec)
+) + (("HEIF",) if "HEIF" in Image.OPEN else ())  # only if pillow-heif registered its opener
+ALLOWED_FORMATS: frozenset[str] = frozenset(_OPEN_FORMATS) | (
+    {"MPO"} if "JPEG" in _OPEN_FORMATS else set()
+)
+
+# Everything Pillow and its codecs raise on bad input. AssertionError is here because
+# some plugins validate file structure with assert statements (e.g. MPO offsets);
+# RuntimeError because the AVIF codec reports undecodable data with it.
+_DECODE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # includes UnidentifiedImageError and "image file is truncated"
+    ValueError,
+    SyntaxError,
+    struct.error,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+    OverflowError,
+    AssertionError,
+    RuntimeError,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,  # raised, not warned: see _bomb_warnings_raise
+)
+
+_BOMB_FILTER = ("error", None, Image.DecompressionBombWarning, None, 0)
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: numpy arrays do not compare to a single bool
+class DecodedImage:
+    rgb: RGB  # (height, width, 3), EXIF orientation applied
+    format: str  # "JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO", "AVIF"
+    width: int  # after orientation
+    height: int
+    metadata: ImageMetadata
+    frames: int = 1  # animation frames in the file (GIF, WebP, APNG, AVIF)
+
+
+def decode(
+    data: bytes, *, source: str, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES
+) -> DecodedImage:
+    """Decode the first frame of an image. `source` (a path or URL) is named in every error."""
+    with _open(data, source, max_pixels, max_bytes) as im:
+        try:
+            count = _frame_count(im)
+            metadata = _read_metadata(im)
+            image_format = str(im.format)
+            rgb = _oriented_rgb(im)
+        except _DECODE_ERRORS as exc:
+            raise _corrupt(source) from exc
+    height, width = rgb.shape[:2]
+    return DecodedImage(rgb, image_format, width, height, metadata, count)
+
+
+def decode_path(
+    path: Path, *, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES
+) -> DecodedImage:
+    """Decode a photo the user named on the command line; its extension is ignored."""
+    source = str(path)
+    try:
+        with open(path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > max_bytes:
+                raise _too_many_bytes(source, size, max_bytes)
+            data = file.read(max_bytes + 1)  # +1: special files report no size
+    except FileNotFoundError as exc:
+        raise UsageError(f"{source}: no such file", "Check the path and try again.") from exc
+    except IsADirectoryError as exc:
+        raise UsageError(f"{source}: is a folder, not a photo", "Name the photo files.") from exc
+    except OSError as exc:
+        raise UsageError(
+            f"{source}: cannot read the file ({exc.strerror or exc})",
+            "Check that the file exists and that you may read it.",
+        ) from exc
+    return decode(data, source=source, max_pixels=max_pixels, max_bytes=max_bytes)
+
+
+def frames(
+    data: bytes,
+    *,
+    source: str,
+    limit: int = 3,
+    max_pixels: int = MAX_PIXELS,
+    max_bytes: int = MAX_BYTES,
+) -> Iterator[RGB]:
+    """Up to `limit` evenly spaced frames (first and last included) of an animation, as RGB.
+
+    A still image yields its one frame. Frames are decoded in order, so for a very long
+    animation only the first FRAME_PIXEL_BUDGET × max_pixels worth of frames is sampled.
+    The file is identified and size-checked now; frames are decoded as they are taken.
+    """
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    im = _open(data, source, max_pixels, max_bytes)
+    try:
+        count = _frame_count(im)
+    except _DECODE_ERRORS as exc:
+        im.close()
+        raise _corrupt(source) from exc
+    width, height = im.size
+    reachable = max(1, FRAME_PIXEL_BUDGET * max_pixels // max(1, width * height))
+    return _decode_frames(im, _spread(min(count, reachable), limit), source, max_pixels)
+
+
+def to_jpeg_thumbnail(
+    rgb: RGB, box: tuple[int, int, int, int] | None = None, size: int = 160
+) -> bytes:
+    """A small JPEG of `box` (left, top, right, bottom) fitting in size × size, with no metadata.
+
+    Used only for the user's own face. The JPEG is built from pixels alone, so no EXIF,
+    GPS, ICC profile or comment from the original can reach it.
+    """
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"expected an RGB uint8 array, got {rgb.dtype} {rgb.shape}")
+    if size < 1:
+        raise ValueError("size must be at least 1")
+    height, width = rgb.shape[:2]
+    left, top, right, bottom = box if box is not None else (0, 0, width, height)
+    left, right = max(0, left), min(width, right)
+    top, bottom = max(0, top), min(height, bottom)
+    if right <= left or bottom <= top:
+        raise ValueError(f"box {box} does not overlap the {width}×{height} image")
+    crop = Image.fromarray(np.ascontiguousarray(rgb[top:bottom, left:right]))
+    crop.thumbnail((size, size), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    crop.save(out, "JPEG", quality=85, optimize=True)
+    return out.getvalue()
+
+
+# --- identification and limits -------------------------------------------------
+
+
+def _open(data: bytes, source: str, max_pixels: int, max_bytes: int) -> Image.Image:
+    """Identify the image and check its size; no pixel data is decoded yet."""
+    if not data:
+        raise ImageRejected(f"{source}: file is empty", "The download or the file is empty.")
+    if len(data) > max_bytes:
+        raise _too_many_bytes(source, len(data), max_bytes)
+    _check_before_pillow(data, source, max_pixels)
+    _bomb_warnings_raise()
+    try:
+        im = Image.open(io.BytesIO(data), formats=_OPEN_FORMATS)
+    except Image.UnidentifiedImageError as exc:
+        raise _unreadable(data, source) from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's own limit refused first, so that is the limit to name.
+        limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+        raise _too_large(source, _header_size(data), limit) from exc
+    except _DECODE_ERRORS as exc:
+        raise _corrupt(source) from exc
+    if im.format not in ALLOWED_FORMATS:  # a plugin may hand back a related format
+        im.close()
+        raise _unreadable(data, source)
+    try:
+        _check_pixels(im.size, source, max_pixels)
+    except ImageRejected:
+        im.close()
+        raise
+    return im
+
+
+def _bomb_warnings_raise() -> None:
+    """Make Pillow's DecompressionBombWarning an error, leaving MAX_IMAGE_PIXELS alone.
+
+    Pillow warns for images over Image.MAX_IMAGE_PIXELS (~89 Mpx) and raises over twice
+    that. Our own limit (50 Mpx) is checked right after Image.open, but the warning
+    fires inside it, and frame sizes found later by seek() are checked by Pillow too.
+    Lowering MAX_IMAGE_PIXELS, or swapping it around each call, would change (or race
+    with) every other user of Pillow in the process; warnings.catch_warnings is not
+    thread-safe. A filter for this one warning class only ever turns "warn and decode
+    anyway" into "refuse", which is what any code decoding images here should want.
+    It is re-inserted if missing because catch_warnings blocks (test runners, libraries)
+    restore the filter list they started with.
+    """
+    if not warnings.filters or warnings.filters[0] != _BOMB_FILTER:
+        warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
+def _check_before_pillow(data: bytes, source: str, max_pixels: int) -> None:
+    """The checks that cannot wait for Image.open."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        # Pillow's WebP plugin creates libwebp's decoder, which allocates the whole
+        # canvas, while opening; so read the canvas size from the header first.
+        size = _webp_canvas(data[:30])
+        if size is not None:
+            _check_pixels(size, source, max_pixels)
+    if data[:3] == b"\xff\xd8\xff":
+        # Counts SOS markers, plus any FF DA in metadata; real photos have a few dozen.
+        scans = data.count(b"\xff\xda")
+        if scans > MAX_JPEG_SCANS:
+            raise ImageRejected(
+                f"{source}: JPEG has {scans} scans, more than the {MAX_JPEG_SCANS} faceaudit decodes",
+                "Files like this are built to make decoders slow; real photos have a few scans.",
+            )
+
+
+def _webp_canvas(head: bytes) -> tuple[int, int] | None:
+    chunk = head[12:16]
+    if chunk == b"VP8X" and len(head) >= 30:
+        return int.from_bytes(head[24:27], "little") + 1, int.from_bytes(head[27:30], "little") + 1
+    if chunk == b"VP8 " and len(head) >= 30 and head[23:26] == b"\x9d\x01\x2a":
+        return (
+            int.from_bytes(head[26:28], "little") & 0x3FFF,
+            int.from_bytes(head[28:30], "little") & 0x3FFF,
+        )
+    if chunk == b"VP8L" and len(head) >= 25 and head[20] == 0x2F:
+        bits = int.from_bytes(head[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    return None
+
+
+def _check_pixels(size: tuple[int, int], source: str, max_pixels: int) -> None:
+    width, height = size
+    if width < 1 or height < 1:
+        raise ImageRejected(f"{source}: image is {width}×{height} pixels, it has no pixels")
+    if width * height > max_pixels:
+        raise _too_large(source, size, max_pixels)
+
+
+def _header_size(data: bytes) -> tuple[int, int] | None:
+    """The size a header claims, for the message when Pillow's own bomb check refused first.
+
+    Calls the plugin class as Image.open does, minus Image.open's size check; it reads
+    the header only.
+    """
+    for name in _OPEN_FORMATS:
+        factory, accept = Image.OPEN.get(name, (None, None))
+        if factory is None or (accept is not None and not accept(data[:16])):
+            continue
+        try:
+            with factory(io.BytesIO(data), "") as im:
+                return (int(im.size[0]), int(im.size[1]))
+        except _DECODE_ERRORS:
+            continue
+    return None
+
+
+# --- frames and conversion -----------------------------------------------------
+
+
+def _frame_count(im: Image.Image) -> int:
+    # An MPO's extra images are previews or depth maps, not an animation.
+    if im.format == "MPO":
+        return 1
+    return max(1, int(getattr(im, "n_frames", 1)))
+
+
+def _spread(count: int, limit: int) -> list[int]:
+    if count <= limit:
+        return list(range(count))
+    if limit == 1:
+        return [0]
+    return sorted({round(i * (count - 1) / (limit - 1)) for i in range(limit)})
+
+
+def _decode_frames(im: Image.Image, indices: list[int], source: str, max_pixels: int) -> Iterator[RGB]:
+    with im:
+        for index in indices:
+            try:
+                im.seek(index)
+                _check_pixels(im.size, source, max_pixels)
+                rgb = _oriented_rgb(im)
+            except _DECODE_ERRORS as exc:
+                raise _corrupt(source) from exc
+            yield rgb
+
+
+def _oriented_rgb(im: Image.Image) -> RGB:
+    im.load()
+    return _to_rgb(ImageOps.exif_transpose(im))
+
+
+_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+
+
+def _to_rgb(im: Image.Image) -> RGB:
+    """Any Pillow mode as an (h, w, 3) uint8 array; transparency is composited onto white."""
+    mode = im.mode
+    if mode == "RGB":
+        return np.array(im, dtype=np.uint8)
+    if mode.startswith("I;16"):
+        grey = np.array(im)
+        if isinstance(im.info.get("transparency"), int):
+            transparent = grey == im.info["transparency"]
+            return _grey_to_rgb(np.where(transparent, 255, _scale_16bit(grey)).astype(np.uint8))
+        return _grey_to_rgb(_scale_16bit(grey))
+    if mode == "I":
+        return _grey_to_rgb(_scale_int32(np.array(im)))
+    if mode == "F":
+        return _grey_to_rgb(_scale_float(np.array(im)))
+    if mode == "1":
+        return _grey_to_rgb(np.array(im.convert("L"), dtype=np.uint8))
+    if mode in _ALPHA_MODES or "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        white = Image.new("RGB", im.size, (255, 255, 255))
+        white.paste(rgba, (0, 0), rgba)  # straight-alpha blend over an opaque background
+        return np.array(white, dtype=np.uint8)
+    return np.array(im.convert("RGB"), dtype=np.uint8)  # L, P, CMYK (Adobe-inverted too), YCbCr
+
+
+def _grey_to_rgb(grey: npt.NDArray[np.uint8]) -> RGB:
+    return np.ascontiguousarray(np.repeat(grey[:, :, np.newaxis], 3, axis=2))
+
+
+def _scale_16bit(values: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
+    # round(v / 257) maps 0..65535 onto 0..255 exactly, keeping order; no clipping.
+    return ((values.astype(np.uint32) + 128) // 257).astype(np.uint8)
+
+
+def _scale_int32(values: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
+    # Mode I from files is 16-bit data widened (older Pillow PNG/TIFF); anything else is
+    # stretched over its own range so the picture stays visible.
+    low, high = int(values.min()), int(values.max())
+    if low >= 0 and high <= 0xFFFF:
+        return _scale_16bit(values)
+    return _stretch(values.astype(np.float64), low, high)
+
+
+def _scale_float(values: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
+    # Float images are 0..1 by convention; anything else is stretched over its range.
+    values = values.astype(np.float64)
+    finite = np.isfinite(values)
+    if not finite.any():
+        return np.zeros(values.shape, dtype=np.uint8)
+    low, high = float(values[finite].min()), float(values[finite].max())
+    values = np.where(finite, values, low)
+    if low >= 0.0 and high <= 1.0:
+        return np.round(values * 255.0).astype(np.uint8)
+    return _stretch(values, low, high)
+
+
+def _stretch(values: npt.NDArray[np.float64], low: float, high: float) -> npt.NDArray[np.uint8]:
+    if high <= low:
+        return np.zeros(values.shape, dtype=np.uint8)
+    return np.round((values - low) * (255.0 / (high - low))).astype(np.uint8)
+
+
+# --- metadata -------------------------------------------------------------------
+
+_TEXT_LIMIT = 120  # camera names and serials are short; EXIF can hold megabytes
+_OFFSET = re.compile(r"[+-]\d\d:\d\d")
+
+
+def _read_metadata(im: Image.Image) -> ImageMetadata:
+    """GPS, capture time and camera from EXIF. Malformed values are left out, never fatal."""
+    try:
+        ifd0 = im.getexif()
+    except _DECODE_ERRORS:
+        return ImageMetadata()
+    exif = _sub_ifd(ifd0, ExifTags.IFD.Exif)
+    gps = _sub_ifd(ifd0, ExifTags.IFD.GPSInfo)
+    return ImageMetadata(
+        gps=_gps(gps),
+        taken_at=_taken_at(exif, ifd0),
+        camera=_camera(ifd0),
+        camera_serial=_text(exif.get(ExifTags.Base.BodySerialNumber))
+        or _text(ifd0.get(ExifTags.Base.CameraSerialNumber)),
+    )
+
+
+def _sub_ifd(ifd0: Image.Exif, tag: int) -> Mapping[int, Any]:
+    try:
+        ifd = ifd0.get_ifd(tag)
+    except _DECODE_ERRORS:
+        return {}
+    return ifd if isinstance(ifd, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    """An EXIF string made safe to print: no NULs or control characters, bounded length."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    value = "".join(c for c in value.split("\x00", 1)[0] if c.isprintable()).strip()
+    return value[:_TEXT_LIMIT] or None
+
+
+def _camera(ifd0: Mapping[int, Any]) -> str | None:
+    make = _text(ifd0.get(ExifTags.Base.Make))
+    model = _text(ifd0.get(ExifTags.Base.Model))
+    if make and model:
+        # "Canon" + "Canon EOS 5D" reads better as "Canon EOS 5D"
+        if model.lower().startswith(make.split()[0].lower()):
+            return model
+        return f"{make} {model}"
+    return make or model
+
+
+def _taken_at(exif: Mapping[int, Any], ifd0: Mapping[int, Any]) -> str | None:
+    """ISO 8601 local time, with the UTC offset when the camera recorded one."""
+    for stamp, offset in (
+        (exif.get(ExifTags.Base.DateTimeOriginal), exif.get(ExifTags.Base.OffsetTimeOriginal)),
+        (ifd0.get(ExifTags.Base.DateTime), exif.get(ExifTags.Base.OffsetTime)),
+    ):
+        text = _text(stamp)
+        if text is None:
+            continue
+        for layout in ("%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S"):
+            try:
+                moment = datetime.strptime(text[:19], layout)
+            except ValueError:
+                continue
+            zone = _text(offset)
+            return moment.isoformat() + (zone if zone and _OFFSET.fullmatch(zone) else "")
+    return None
+
+
+def _gps(gps: Mapping[int, Any]) -> tuple[float, float] | None:
+    latitude = _coordinate(
+        gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef), "NS", 90.0
+    )
+    longitude = _coordinate(
+        gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef), "EW", 180.0
+    )
+    if latitude is None or longitude is None:
+        return None
+    if latitude == 0.0 and longitude == 0.0:  # written by cameras without a fix
+        return None
+    return (latitude, longitude)
+
+
+def _coordinate(value: Any, ref: Any, refs: str, limit: float) -> float | None:
+    """Degrees, minutes, seconds (rationals) and a hemisphere letter as signed degrees."""
+    parts = value if isinstance(value, (tuple, list)) else (value,)
+    if not 1 <= len(parts) <= 3:
+        return None
+    if not all(isinstance(p, numbers.Real) and not isinstance(p, bool) for p in parts):
+        return None
+    try:
+        degrees, *rest = (float(p) for p in parts)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return None
+    if not all(math.isfinite(n) for n in (degrees, *rest)):
+        return None
+    if any(not 0.0 <= n <= 60.0 for n in rest):
+        return None
+    magnitude = abs(degrees) + sum(n / 60.0 ** (i + 1) for i, n in enumerate(rest))
+    sign = -1.0 if degrees < 0 else 1.0
+    hemisphere = (_text(ref) or "")[:1].upper()
+    if hemisphere:
+        if degrees < 0 or hemisphere not in refs:
+            return None
+        sign = -1.0 if hemisphere == refs[1] else 1.0
+    if magnitude > limit:
+        return None
+    return sign * magnitude
+
+
+# --- messages -------------------------------------------------------------------
+
+_FORMAT_LIST = "JPEG, PNG, WebP, GIF, BMP" + (", AVIF" if "AVIF" in ALLOWED_FORMATS else "")
+
+
+def _megapixels(pixels: int) -> str:
+    millions = pixels / 1_000_000
+    shown = f"{millions:.1f}".rstrip("0").rstrip(".") if millions >= 1 else f"{millions:g}"
+    return f"{shown}-megapixel"
+
+
+def _too_large(source: str, size: tuple[int, int] | None, max_pixels: int) -> ImageRejected:
+    found = f"{size[0]}×{size[1]} pixels" if size else "larger"
+    hint = (
+        "Images this large are refused to stay safe from decompression bombs; "
+        f"if it is your photo, resize it below {_megapixels(max_pixels)}s and try again."
+    )
+    return ImageRejected(
+        f"{source}: image is {found}, more than the {_megapixels(max_pixels)} limit", hint
+    )
+
+
+def _too_many_bytes(source: str, size: int, max_bytes: int) -> ImageRejected:
+    return ImageRejected(
+        f"{source}: file is {size / 2**20:.1f} MB, more than the {max_bytes / 2**20:g} MB limit",
+        "If it is your photo, save a smaller copy and try again.",
+    )
+
+
+def _corrupt(source: str) -> ImageRejected:
+    return ImageRejected(
+        f"{source}: file is truncated or corrupt",
+        "Download or export the photo again; if it opens elsewhere, save a fresh copy.",
+    )
+
+
+def _unreadable(data: bytes, source: str) -> ImageRejected:
+    if _looks_allowed(data):
+        return _corrupt(source)
+    return ImageRejected(
+        f"{source}: not an image faceaudit reads (found: {_describe(data)})",
+        f"faceaudit reads {_FORMAT_LIST} photos; convert the photo to one of these.",
+    )
+
+
+def _looks_allowed(data: bytes) -> bool:
+    """The file starts like one of the allowed formats (so it is damaged, not foreign)."""
+    return (
+        data.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a"))
+        or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+        or (data[:2] == b"BM" and len(data) >= 26 and data[6:10] == b"\0\0\0\0")
+        or ("AVIF" in ALLOWED_FORMATS and data[4:8] == b"ftyp" and data[8:12] in (b"avif", b"avis"))
+    )
+
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"\x00\x00\x01\x00", "ICO"),
+    (b"8BPS", "PSD"),
+    (b"%PDF", "PDF"),
+    (b"\xff\x0a", "JPEG XL"),
+    (b"\x00\x00\x00\x0cJXL ", "JPEG XL"),
+    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
+    (b"\xff\x4f\xff\x51", "JPEG 2000"),
+    (b"PK\x03\x04", "ZIP"),
+    (b"\x1f\x8b", "gzip"),
+    (b"\x1aE\xdf\xa3", "WebM/MKV video"),
+    (b"qoif", "QOI"),
+)
+_ISO_BRANDS = {b"heic": "HEIC", b"heix": "HEIC", b"mif1": "HEIF", b"msf1": "HEIF",
+               b"avif": "AVIF", b"avis": "AVIF", b"qt  ": "MOV video"}  # fmt: skip
+
+
+def _describe(data: bytes) -> str:
+    """What the bytes look like, for the message; the file is never parsed further."""
+    for magic, name in _MAGIC:
+        if data.startswith(magic):
+            return name
+    if data[4:8] == b"ftyp":
+        return _ISO_BRANDS.get(data[8:12], "MP4 video")
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
+        return "SVG"
+    if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in head:
+        return "HTML"
+    if head.startswith(b"<?xml"):
+        return "XML"
+    if head.startswith((b"{", b"[")):
+        return "JSON"
+    text = data[:1024].decode("utf-8", "replace")
+    # one replacement character is allowed: the 1024-byte cut may split a character
+    if text.count("\ufffd") <= 1 and all(c.isprintable() or c in "\t\r\n" for c in text):
+        return "text"
+    return "unknown binary data"

@@ -1,0 +1,182 @@
+"""Mastodon (any server): avatar, header and media posts through the public no-login API."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from faceaudit.crawl.net import AccountScope, NetResponse
+from faceaudit.crawl.sites.base import CrawlContext, Site
+from faceaudit.errors import NetworkError, UsageError
+from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
+
+# Big sites that also use /@name addresses but are not Mastodon servers.
+NOT_MASTODON = r"(?:www\.|m\.)?(?:youtube|tiktok|medium|threads|substack|pinterest)\.(?:com|net)"
+NOTES = {
+    "noindex": "noindex: true — the profile asks search engines not to index it",
+    "discoverable": "discoverable: true — profile featured in discovery",
+    "indexable": "indexable: true — public posts appear in full-text search",
+}
+
+
+class Mastodon(Site):
+    name = "mastodon"
+    # `/@user@other.host` (a remote account seen through another server) matches, then is refused
+    # with the address on its home server: that is where a logged-out scraper finds its photos.
+    pattern = re.compile(
+        rf"https://(?!{NOT_MASTODON}[:/])(?P<host>[a-z0-9-]+(?:\.[a-z0-9-]+)+)(?P<port>:\d+)?"
+        r"/(?:web/)?@(?P<user>[a-z0-9_]+)(?:@(?P<remote>[a-z0-9.-]+))?/?(?:[?#].*)?$",
+        re.IGNORECASE,
+    )
+    example = "https://mastodon.social/@alex"
+    # Preferences › Public profile › Privacy and reach; `{host}` is the account's server.
+    settings_url = "https://{host}/settings/privacy"
+
+    def __init__(self, url: str, match: re.Match[str]) -> None:
+        super().__init__(url, match)
+        self.host = match["host"].lower()
+        self.user = match["user"]
+        self.root = f"https://{self.host}{match['port'] or ''}"
+        remote = (match["remote"] or self.host).lower()
+        if remote != self.host:
+            raise UsageError(
+                f"{url} shows @{self.user}@{remote} through {self.host}, not on its own server",
+                f"list the account on its home server instead, e.g. https://{remote}/@{self.user}",
+            )
+
+    def settings_page(self) -> str:
+        return self.settings_url.format(host=self.host)
+
+    def scope(self) -> AccountScope:
+        return AccountScope(frozenset({self.host}), ("/api/v1/accounts/", f"/@{self.user}/"))
+
+    def candidates(self, ctx: CrawlContext, result: CrawlResult) -> Iterator[ImageCandidate]:
+        count = 0
+        try:
+            for candidate in self._crawl(ctx, result):
+                if count >= ctx.max_images:
+                    result.stop, result.detail = StopReason.CAP, f"stopped at {count} images (--max-images)"
+                    return
+                count += 1
+                yield candidate
+        except NetworkError as exc:
+            result.stop, result.detail = StopReason.ERROR, exc.message
+
+    def _crawl(self, ctx: CrawlContext, result: CrawlResult) -> Iterator[ImageCandidate]:
+        account = self._lookup(ctx, result)
+        if account is None:
+            return
+        profile = str(account.get("url") or f"{self.root}/@{self.user}")
+        if "noindex" in account:
+            result.indexable = not account["noindex"]
+        for key, note in NOTES.items():
+            if account.get(key):
+                result.notes.append(note)
+        for key, kind in (("avatar", ImageKind.AVATAR), ("header", ImageKind.BANNER)):
+            url = account.get(key)
+            if isinstance(url, str) and _is_http(url) and not url.endswith("/missing.png"):
+                yield ImageCandidate(url, profile, kind, f"mastodon:{key}")
+
+        # Only this account's own statuses, though the scope allows all of /api/v1/accounts/.
+        statuses_url = f"{self.root}/api/v1/accounts/{account['id']}/statuses"
+        scope = AccountScope(frozenset({self.host}), (statuses_url.removeprefix(self.root),))
+        next_url: str | None = statuses_url
+        params: dict[str, str] | None = {"only_media": "true", "exclude_reblogs": "true", "limit": "40"}
+        pages = 0
+        while next_url:
+            if pages >= ctx.max_pages:
+                result.stop, result.detail = StopReason.CAP, f"stopped after {pages} pages of posts (--max-pages)"
+                return
+            response = ctx.net.get_json(next_url, scope=scope, params=params)
+            pages += 1
+            result.pages_visited += 1
+            statuses = self._payload(response, result, list)
+            if statuses is None:
+                return
+            for status in statuses:
+                if not isinstance(status, dict) or status.get("reblog"):
+                    continue  # a boost carries someone else's photos
+                for media in status.get("media_attachments") or []:
+                    if (still := _still(media)) is not None:
+                        page = str(status.get("url") or profile)
+                        alt, caption = str(media.get("description") or ""), _plain(status.get("content"))
+                        yield ImageCandidate(still, page, ImageKind.POST, "mastodon:media", alt, caption)
+            next_url, params = response.link("next"), None
+        result.stop, result.detail = StopReason.END, f"all {pages} pages of media posts"
+
+    def _lookup(self, ctx: CrawlContext, result: CrawlResult) -> dict[str, Any] | None:
+        api = f"{self.root}/api/v1/accounts"
+        response = ctx.net.get_json(f"{api}/lookup", scope=self.scope(), params={"acct": self.user})
+        result.pages_visited += 1
+        account = None
+        if response.status == 404:  # an unknown user, or a server older than 3.4: try search
+            query = {"q": f"@{self.user}@{self.host}", "limit": "1"}
+            search = ctx.net.get_json(f"{api}/search", scope=self.scope(), params=query)
+            result.pages_visited += 1
+            found = search.json() if search.ok else []
+            account = next((a for a in found if _same(a, self.user)), None) if isinstance(found, list) else None
+        account = account or self._payload(response, result, dict)
+        if account is not None and not re.fullmatch(r"[0-9A-Za-z]+", str(account.get("id", ""))):
+            result.stop, result.detail = StopReason.ERROR, f"{self.host} gave an account without a usable id"
+            return None
+        return account
+
+    def _payload(self, response: NetResponse, result: CrawlResult, shape: type) -> Any:
+        """The JSON body if the call worked; otherwise record why it did not and return None."""
+        if response.ok:
+            body = response.json()
+            if isinstance(body, shape):
+                return body
+            result.stop, result.detail = StopReason.ERROR, f"{response.url}: unexpected answer from {self.host}"
+            return None
+        error = _server_message(response)
+        if response.status in (401, 403):
+            result.stop = StopReason.BLOCKED
+            result.detail = f"{response.status}: {error or 'refused'} — {self.host} does not show its API to logged-out visitors"
+        elif response.status == 429:
+            reset = response.headers.get("x-ratelimit-reset", "")
+            result.stop = StopReason.RATE_LIMITED
+            result.detail = f"429: {self.host} rate-limits logged-out visitors" + (f" until {reset}" if reset else "")
+        elif response.status in (404, 410):
+            result.stop = StopReason.NOT_FOUND
+            result.detail = f"{response.status}: no account @{self.user} on {self.host}"
+        else:
+            result.stop, result.detail = StopReason.ERROR, f"{response.status} from {response.url}: {error}".rstrip(": ")
+        return None
+
+
+def _same(account: Any, user: str) -> bool:
+    return isinstance(account, dict) and str(account.get("acct", "")).lower() == user.lower()
+
+
+def _still(media: Any) -> str | None:
+    """The attachment's image: the file itself, or for gifv/video the still at preview_url."""
+    if not isinstance(media, dict):
+        return None
+    kind = media.get("type")
+    urls = [media.get("url"), media.get("preview_url"), media.get("remote_url")] if kind == "image" else []
+    if kind in ("gifv", "video", "unknown"):
+        urls = [media.get("preview_url")]
+    return next((u for u in urls if isinstance(u, str) and _is_http(u)), None)
+
+
+def _is_http(url: str) -> bool:
+    return url.startswith(("https://", "http://"))
+
+
+def _plain(content: Any) -> str:
+    text = html.unescape(re.sub(r"<[^>]+>", " ", str(content or "")))
+    return " ".join(text.split())[:300]
+
+
+def _server_message(response: NetResponse) -> str:
+    try:
+        error = response.json().get("error")
+    except (NetworkError, AttributeError):
+        return ""
+    return error if isinstance(error, str) else ""
+
+
+SITE = Mastodon

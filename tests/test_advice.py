@@ -1,0 +1,280 @@
+"""The per-platform advice data: every file well formed and sourced, and the right entries chosen."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from faceaudit.report import advice
+from faceaudit.report.advice import AdviceDataError, advice_for, general_facts, load, platforms
+from faceaudit.report.model import FindingReport
+from faceaudit.types import ImageKind
+
+ADVICE_DIR = Path(advice.__file__).parent
+FILES = sorted(ADVICE_DIR.glob("*.json"))
+PRIVACY_SETTINGS = Path(__file__).resolve().parents[2] / "shared" / "privacy-settings.md"
+FIELDS = ("id", "applies_to", "advice", "where", "always_public", "source", "checked")
+VOCABULARY = {
+    "avatar",
+    "banner",
+    "post",
+    "page_image",
+    "share_image",
+    "any",
+    "gps",
+    "metadata",
+    "indexable",
+}
+# privacy-settings.md's table names -> advice file names.
+TABLE_TO_FILE = {
+    "Facebook": "facebook",
+    "Instagram": "instagram",
+    "X / Twitter": "x",
+    "LinkedIn": "linkedin",
+    "TikTok": "tiktok",
+    "YouTube": "youtube",
+    "Flickr": "flickr",
+    "Mastodon": "mastodon",
+    "Bluesky": "bluesky",
+    "GitHub": "github",
+    "Reddit": "reddit",
+    "Pinterest": "pinterest",
+    "Gravatar": "gravatar",
+    "Personal website": "web",
+}
+# Platforms whose "public whatever the settings" column includes the profile picture.
+AVATAR_ALWAYS_PUBLIC = {
+    "facebook",
+    "instagram",
+    "x",
+    "youtube",
+    "flickr",
+    "mastodon",
+    "bluesky",
+    "github",
+    "reddit",
+    "pinterest",
+    "gravatar",
+    "web",
+}
+NO_METADATA = {"gps": None, "taken_at": None, "camera": None, "camera_serial": None}
+
+
+def finding(kind: str = "post", **metadata: Any) -> FindingReport:
+    return FindingReport(
+        image_url="https://cdn.example/p.jpg",
+        page_url="https://example.org/@me",
+        kind=kind,
+        verdict="you",
+        similarity=0.6,
+        box=[0, 0, 100, 120],
+        face_px=120,
+        det_score=0.99,
+        recognisability=70,
+        other_faces=0,
+        metadata={**NO_METADATA, **metadata},
+    )
+
+
+def ids(items: list[advice.AdviceItem]) -> set[str]:
+    return {item.id for item in items}
+
+
+# --- the data files themselves, read without the loader -----------------------------------
+
+
+def all_entries() -> list[tuple[str, dict[str, Any]]]:
+    entries = []
+    for path in FILES:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entries += [(path.stem, entry) for entry in data["entries"]]
+    return entries
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_every_advice_file_parses_and_names_its_platform(path: Path) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+
+    assert data["platform"] == path.stem
+    assert isinstance(data["name"], str) and data["name"]
+    assert isinstance(data["entries"], list) and data["entries"]
+
+
+@pytest.mark.parametrize(
+    ("platform", "entry"), all_entries(), ids=lambda v: v if isinstance(v, str) else v["id"]
+)
+def test_every_entry_has_all_fields_a_source_and_a_date(
+    platform: str, entry: dict[str, Any]
+) -> None:
+    for field in FIELDS:
+        assert field in entry, f"{entry.get('id')} lacks {field}"
+    for field in ("id", "advice", "where", "source", "checked"):
+        assert isinstance(entry[field], str) and entry[field].strip(), (
+            f"{entry['id']}: empty {field}"
+        )
+    assert entry["id"].startswith(f"{platform}-")
+    assert (
+        entry["always_public"] is False
+        or entry["always_public"] is True
+        or (isinstance(entry["always_public"], str) and entry["always_public"].strip())
+    )
+    assert entry["applies_to"] and set(entry["applies_to"]) <= VOCABULARY
+    source = urlsplit(entry["source"])
+    assert source.scheme == "https" and source.netloc and " " not in entry["source"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", entry["checked"])
+    date.fromisoformat(entry["checked"])
+    # A bare help-centre address must say that it is not the exact article.
+    if source.path in ("", "/", "/en", "/hc/en-us", "/help/", "/help/linkedin", "/youtube/"):
+        assert entry.get("source_note"), f"{entry['id']}: a help-centre source needs a source_note"
+
+
+def test_advice_ids_are_unique_across_all_files() -> None:
+    every_id = [entry["id"] for _, entry in all_entries()]
+
+    assert len(every_id) == len(set(every_id))
+
+
+def test_every_platform_in_privacy_settings_has_an_advice_file() -> None:
+    if not PRIVACY_SETTINGS.is_file():
+        pytest.skip(f"{PRIVACY_SETTINGS} is not present")
+    table = re.findall(r"^\| ([^|]+?) \|", PRIVACY_SETTINGS.read_text(encoding="utf-8"), flags=re.M)
+    names = {name for name in table if name != "Platform" and not name.startswith("---")}
+
+    assert names == set(TABLE_TO_FILE), (
+        "a platform was added to or removed from privacy-settings.md"
+    )
+    assert {f"{stem}.json" for stem in TABLE_TO_FILE.values()} <= {p.name for p in FILES}
+    assert set(platforms()) == set(TABLE_TO_FILE.values())
+
+
+def test_every_crawl_adapter_has_an_advice_file() -> None:
+    try:
+        from faceaudit.crawl.sites import MODULES
+    except ImportError as exc:  # the crawl stage is another engineer's work in progress
+        pytest.skip(f"crawl registry not importable: {exc}")
+
+    assert set(MODULES) <= set(platforms())
+
+
+def test_the_loader_reads_every_file_as_written() -> None:
+    for path in FILES:
+        loaded = load(path.stem)
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        assert loaded is not None
+        assert [item.id for item in loaded.entries] == [entry["id"] for entry in raw["entries"]]
+        assert [item.source for item in loaded.entries] == [
+            entry["source"] for entry in raw["entries"]
+        ]
+
+
+@pytest.mark.parametrize(
+    ("broken", "why"),
+    [
+        ({"source": "http://example.org/help"}, "https"),
+        ({"checked": "22 Nov 2026"}, "ISO date"),
+        ({"applies_to": ["selfie"]}, "applies_to"),
+        ({"where": ""}, "lacks where"),
+        ({"always_public": 3}, "always_public"),
+    ],
+)
+def test_the_loader_refuses_a_malformed_entry(broken: dict[str, Any], why: str) -> None:
+    entry = {
+        "id": "demo-x",
+        "applies_to": ["avatar"],
+        "advice": "Change it.",
+        "where": "Settings",
+        "always_public": False,
+        "source": "https://example.org/help",
+        "checked": "2026-11-22",
+    }
+    raw = {"platform": "demo", "name": "Demo", "entries": [{**entry, **broken}]}
+
+    with pytest.raises(AdviceDataError, match=why):
+        advice._parse("demo", raw)
+
+
+# --- choosing advice ---------------------------------------------------------------------
+
+
+def test_a_mastodon_avatar_finding_gets_the_always_public_advice() -> None:
+    chosen = advice_for("mastodon", [finding("avatar")], indexable=False)
+
+    avatar = [item for item in chosen if item.id == "mastodon-avatar-header"]
+    assert avatar and avatar[0].always_public
+    assert "only fix is a different picture" in avatar[0].advice
+    assert "mastodon-post-privacy" not in ids(chosen)  # no post was found
+
+
+@pytest.mark.parametrize("platform", sorted(AVATAR_ALWAYS_PUBLIC))
+def test_an_avatar_finding_is_answered_with_what_stays_public(platform: str) -> None:
+    chosen = [
+        i
+        for i in advice_for(platform, [finding("avatar")], indexable=False)
+        if i.platform == platform
+    ]
+
+    assert any(item.always_public for item in chosen), (
+        f"{platform}: no always-public advice for an avatar"
+    )
+
+
+def test_linkedin_avatar_advice_is_the_visibility_setting_not_a_new_picture() -> None:
+    chosen = {
+        item.id: item for item in advice_for("linkedin", [finding("avatar")], indexable=False)
+    }
+
+    assert "Profile photo › Visibility" in chosen["linkedin-photo-visibility"].where
+    assert "photo" not in str(chosen["linkedin-photo-visibility"].always_public).lower()
+
+
+@pytest.mark.parametrize("platform", sorted(TABLE_TO_FILE.values()))
+@pytest.mark.parametrize("kind", [kind.value for kind in ImageKind])
+def test_every_kind_of_finding_gets_platform_advice(platform: str, kind: str) -> None:
+    chosen = advice_for(platform, [finding(kind)], indexable=False)
+
+    assert [item for item in chosen if item.platform == platform], f"{platform}/{kind}: no advice"
+
+
+def test_gps_in_a_photo_brings_the_strip_metadata_advice() -> None:
+    with_gps = advice_for("mastodon", [finding("post", gps=[52.37, 4.89])], indexable=False)
+    with_camera = advice_for("flickr", [finding("post", camera_serial="123")], indexable=False)
+    without = advice_for("mastodon", [finding("post")], indexable=False)
+
+    assert "general-strip-metadata" in ids(with_gps)
+    assert "general-strip-metadata" in ids(with_camera)
+    assert "general-strip-metadata" not in ids(without)
+    assert "flickr-location" in ids(advice_for("flickr", [finding("post", gps=[1.0, 2.0])], None))
+
+
+@pytest.mark.parametrize(("indexable", "expected"), [(True, True), (None, True), (False, False)])
+def test_indexable_pages_bring_the_search_engine_settings(
+    indexable: bool | None, expected: bool
+) -> None:
+    assert (
+        "mastodon-search-engines" in ids(advice_for("mastodon", [finding("post")], indexable))
+    ) is expected
+    assert ("web-noindex" in ids(advice_for("web", [finding("page_image")], indexable))) is expected
+
+
+def test_no_finding_means_no_advice() -> None:
+    assert advice_for("mastodon", [], indexable=True) == []
+
+
+@pytest.mark.parametrize("site", ["myspace", "../advice/mastodon", "Mastodon", ""])
+def test_an_unknown_site_gets_general_advice_only(site: str) -> None:
+    chosen = advice_for(site, [finding("avatar", gps=[1.0, 2.0])], indexable=True)
+
+    assert chosen and {item.platform for item in chosen} == {"general"}
+    assert "general-strip-metadata" in ids(chosen)
+
+
+def test_general_facts_are_cloaking_and_removal_routes() -> None:
+    facts = ids(general_facts())
+
+    assert facts == {"general-cloaking", "general-pimeyes-opt-out", "general-clearview-requests"}

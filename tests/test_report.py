@@ -1,0 +1,437 @@
+"""The report a user reads: terminal summary, JSON for scripts, and the self-contained HTML page."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from faceaudit.report import html, jsonreport, terminal
+from faceaudit.report.advice import load
+from faceaudit.report.model import AccountReport, FindingReport, ReportData
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "report-json.md"
+THUMBNAIL = b"\xff\xd8\xff\xe0JFIF-the-user's-own-face\xff\xd9"
+MASTODON_URL = "https://mastodon.social/@alex"
+WEBSITE_URL = "https://alex.example.org/"
+NO_METADATA = {"gps": None, "taken_at": None, "camera": None, "camera_serial": None}
+
+
+def finding(**changes: Any) -> FindingReport:
+    base = FindingReport(
+        image_url="https://files.mastodon.social/media/post-1.jpg",
+        page_url="https://mastodon.social/@alex/111",
+        kind="post",
+        verdict="you",
+        similarity=0.55,
+        box=[40, 30, 120, 130],
+        face_px=100,
+        det_score=0.97,
+        recognisability=45,
+        other_faces=3,
+        metadata=dict(NO_METADATA),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def mastodon_account() -> AccountReport:
+    avatar = finding(
+        image_url="https://files.mastodon.social/accounts/avatars/alex.jpg",
+        page_url=MASTODON_URL,
+        kind="avatar",
+        similarity=0.71,
+        box=[10, 20, 110, 150],
+        face_px=130,
+        recognisability=82,
+        other_faces=0,
+        metadata={
+            "gps": [52.370216, 4.895168],
+            "taken_at": "2024-05-01T10:00:00",
+            "camera": "Canon EOS R6",
+            "camera_serial": None,
+        },
+        alt="Me at the harbour",
+        thumbnail_jpeg=THUMBNAIL,
+    )
+    return AccountReport(
+        url=MASTODON_URL,
+        site="mastodon",
+        stop="end",
+        stop_detail="",
+        pages_visited=3,
+        indexable=True,
+        images_seen=12,
+        images_failed=1,
+        other_faces=3,
+        findings=[avatar, finding()],
+    )
+
+
+def website_account() -> AccountReport:
+    return AccountReport(
+        url=WEBSITE_URL,
+        site="web",
+        stop="end",
+        stop_detail="",
+        pages_visited=4,
+        indexable=False,
+        images_seen=5,
+        images_failed=0,
+        other_faces=0,
+        findings=[],
+    )
+
+
+def report(accounts: list[AccountReport] | None = None, status: str = "complete") -> ReportData:
+    return ReportData(
+        generated_at="2026-11-22T10:00:00Z",
+        scan_id=7,
+        scan_started="2026-11-22T09:50:00Z",
+        scan_finished=None if status != "complete" else "2026-11-22T09:59:00Z",
+        scan_status=status,
+        engine="insightface",
+        thresholds={"you": 0.40, "maybe": 0.28},
+        accounts=[mastodon_account(), website_account()] if accounts is None else accounts,
+    )
+
+
+def terminal_text(data: ReportData) -> str:
+    console = Console(record=True, width=120, color_system=None)
+    terminal.render(data, console)
+    return console.export_text()
+
+
+def flat(text: str) -> str:
+    """The text with line wrapping undone, so a phrase can be found wherever the console broke it."""
+    return " ".join(text.split())
+
+
+def table_row(text: str, first_cell: str) -> list[str]:
+    """The cells of the summary-table row whose first cell starts with `first_cell`."""
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.split("│")[1:-1]]
+        if cells and cells[0].startswith(first_cell):
+            return cells
+    raise AssertionError(f"no table row for {first_cell!r} in:\n{text}")
+
+
+# --- terminal ---------------------------------------------------------------------------
+
+
+def test_terminal_summary_names_each_account_with_its_counts() -> None:
+    text = terminal_text(report())
+
+    assert MASTODON_URL in text and WEBSITE_URL in text
+    #                  photos seen, with you, best, biggest, others, exposure, stopped
+    assert table_row(text, "Mastodon")[1:] == [
+        "12",
+        "2",
+        "0.71",
+        "130 px",
+        "3",
+        "high",
+        "saw everything",
+    ]
+    assert table_row(text, "Personal website")[1:] == [
+        "5",
+        "0",
+        "—",
+        "—",
+        "0",
+        "none",
+        "saw everything",
+    ]
+
+
+def test_terminal_shows_each_finding_and_the_gps_leak() -> None:
+    text = flat(terminal_text(report()))
+
+    assert "YOU · avatar · similarity 0.71 · recognisability 82/100 · face 130 px tall" in text
+    assert "YOU · post · similarity 0.55" in text and "3 other people in this photo" in text
+    assert "GPS location 52.37022, 4.89517" in text
+    assert "https://files.mastodon.social/accounts/avatars/alex.jpg" in text
+    assert "Alt text: Me at the harbour" in text
+
+
+def test_terminal_gives_the_mastodon_advice_with_its_sources() -> None:
+    text = flat(terminal_text(report()))
+    mastodon = load("mastodon")
+    assert mastodon is not None
+
+    assert "What to change on Mastodon:" in text
+    assert "The only fix is a different picture" in text
+    assert "Where: Preferences › Public profile" in text
+    for item in mastodon.entries:  # avatar, posts and indexable: all three answer this account
+        assert f"Source: {item.source} (checked {item.checked})" in text
+    assert "exiftool" in text  # the GPS finding brings the strip-metadata advice
+    assert "Fawkes" in text and "pimeyes.com" in text  # general facts, once
+    assert text.count("Fawkes") == 1
+
+
+def test_terminal_website_without_findings_gets_no_advice() -> None:
+    text = flat(terminal_text(report()))
+    website = text[text.index("Account: " + WEBSITE_URL) : text.index("Good to know")]
+
+    assert "No photo of your face found here." in website
+    assert "What to change" not in website
+    assert "asks search engines not to index it" in website
+    assert "No public photo of your face was found" not in text
+
+
+def test_terminal_says_plainly_when_nothing_was_found() -> None:
+    text = flat(terminal_text(report([website_account()])))
+
+    assert "No public photo of your face was found on these accounts." in text
+    assert "What to change" not in text
+    assert "was interrupted" not in text
+
+
+def test_terminal_says_when_the_scan_was_interrupted() -> None:
+    text = flat(terminal_text(report(status="interrupted")))
+
+    assert "This scan was interrupted" in text
+    assert "Run `faceaudit scan` again" in text
+    assert "not finished" in text
+    assert "This scan was interrupted" not in terminal_text(report())
+
+
+def test_terminal_nothing_found_in_an_interrupted_scan_is_qualified() -> None:
+    blocked = dataclasses.replace(
+        website_account(), stop="login_wall", stop_detail="redirected to /login"
+    )
+    text = flat(terminal_text(report([blocked], status="interrupted")))
+
+    assert "No public photo of your face was found on these accounts." in text
+    assert "covers only what was checked before the scan stopped" in text
+    assert "could not see all of some accounts" in text
+    assert "login wall: redirected to /login" in text
+
+
+def test_terminal_prints_web_text_literally_not_as_markup() -> None:
+    account = mastodon_account()
+    account.findings[0].alt = "[bold red]me[/bold red] [link=https://evil.example]x[/link]"
+    account.notes = ["[blink]12 photos, then a login wall[/blink]"]
+    text = flat(terminal_text(report([account])))
+
+    assert "[bold red]me[/bold red] [link=https://evil.example]x[/link]" in text
+    assert "[blink]12 photos, then a login wall[/blink]" in text
+
+
+# --- JSON -------------------------------------------------------------------------------
+
+
+def key_paths(value: Any, prefix: str = "") -> set[str]:
+    """Every field path in `value`, with list items written as `[]`: `accounts[].url`."""
+    paths: set[str] = set()
+    if isinstance(value, dict):
+        for key, child in value.items():
+            path = f"{prefix}.{key}" if prefix else key
+            paths.add(path)
+            paths |= key_paths(child, path)
+    elif isinstance(value, list):
+        for child in value:
+            if isinstance(child, dict):
+                paths |= key_paths(child, prefix + "[]")
+    return paths
+
+
+def documented_paths() -> set[str]:
+    rows = re.findall(r"^\| `([a-z_\[\].]+)` \|", DOC.read_text(encoding="utf-8"), flags=re.M)
+    return set(rows)
+
+
+def test_json_round_trips_with_the_documented_shape() -> None:
+    data = json.loads(jsonreport.to_json(report()))
+
+    assert data["format"] == "faceaudit-report/1"
+    assert data["scan"] == {
+        "id": 7,
+        "started": "2026-11-22T09:50:00Z",
+        "finished": "2026-11-22T09:59:00Z",
+        "status": "complete",
+    }
+    assert data["summary"]["photos_with_you"] == 2 and data["summary"]["other_faces"] == 3
+    mastodon, website = data["accounts"]
+    assert (mastodon["url"], mastodon["site"], mastodon["exposure"]) == (
+        MASTODON_URL,
+        "mastodon",
+        "high",
+    )
+    assert mastodon["findings"][0]["metadata"]["gps"] == [52.370216, 4.895168]
+    assert (website["indexable"], website["findings"], website["advice"]) == (False, [], [])
+    # Every field is documented, and every documented field is there.
+    assert key_paths(data) == documented_paths()
+
+
+def test_json_advice_per_account_comes_from_the_advice_data() -> None:
+    data = jsonreport.to_dict(report())
+    mastodon = load("mastodon")
+    assert mastodon is not None
+
+    advice = {item["id"]: item for item in data["accounts"][0]["advice"]}
+    for entry in mastodon.entries:
+        assert advice[entry.id]["text"] == entry.advice
+        assert advice[entry.id]["where"] == entry.where
+        assert advice[entry.id]["source"] == entry.source
+        assert advice[entry.id]["checked"] == entry.checked
+    assert "general-strip-metadata" in advice  # the GPS leak
+    assert "general-cloaking" not in advice  # general facts are listed once, at the top level
+    assert {item["id"] for item in data["general_advice"]} >= {
+        "general-cloaking",
+        "general-pimeyes-opt-out",
+    }
+
+
+def test_json_holds_no_thumbnail_bytes() -> None:
+    text = jsonreport.to_json(report())
+
+    assert base64.b64encode(THUMBNAIL).decode() not in text
+    assert "the-user's-own-face" not in text
+    assert "thumbnail_jpeg" not in text
+    assert json.loads(text)["accounts"][0]["findings"][0]["has_thumbnail"] is True
+
+
+def test_json_holds_other_people_only_as_counts() -> None:
+    account = mastodon_account()
+    # Whatever else a metadata dict might carry never reaches the JSON.
+    account.findings[1].metadata["faces_of_others"] = [{"name": "Bob Example", "box": [1, 2, 3, 4]}]
+    data = jsonreport.to_dict(report([account]))
+
+    assert "Bob Example" not in json.dumps(data)
+    about_others = sorted(p for p in key_paths(data) if "other" in p)
+    assert about_others == [
+        "accounts[].findings[].other_faces",
+        "accounts[].other_faces",
+        "summary.other_faces",
+    ]
+    assert all(isinstance(f["other_faces"], int) for f in data["accounts"][0]["findings"])
+    assert set(data["accounts"][0]["findings"][1]["metadata"]) == {
+        "gps",
+        "taken_at",
+        "camera",
+        "camera_serial",
+    }
+
+
+def test_json_of_an_interrupted_scan() -> None:
+    data = jsonreport.to_dict(report(status="interrupted"))
+
+    assert data["scan"]["status"] == "interrupted" and data["scan"]["finished"] is None
+
+
+# --- HTML -------------------------------------------------------------------------------
+
+HOSTILE_ALT = '"><script>alert("alt")</script><img src=x onerror=alert(1)>'
+HOSTILE_URL = 'https://evil.example/a.jpg?"onmouseover="alert(1)'
+
+
+def hostile_report() -> ReportData:
+    account = mastodon_account()
+    account.findings[0].alt = HOSTILE_ALT
+    account.findings[1].image_url = HOSTILE_URL
+    account.findings[1].page_url = "javascript:alert(document.cookie)"
+    account.notes = ["<b>note</b> & 'quotes'"]
+    return report([account, website_account()])
+
+
+def test_html_escapes_hostile_text_in_alt_and_urls() -> None:
+    page = html.render(hostile_report())
+
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(&quot;alt&quot;)&lt;/script&gt;" in page
+    assert "<img src=x" not in page
+    assert '"onmouseover="' not in page
+    assert "?&quot;onmouseover=&quot;alert(1)" in page
+    assert 'href="javascript:' not in page.lower()
+    assert "javascript:alert(document.cookie)" in page  # shown as text, not linked
+    assert "&lt;b&gt;note&lt;/b&gt; &amp; &#x27;quotes&#x27;" in page
+
+
+def test_html_is_self_contained_and_shows_the_thumbnail_only_inline() -> None:
+    page = html.render(report())
+    encoded = base64.b64encode(THUMBNAIL).decode()
+
+    assert page.count(f'src="data:image/jpeg;base64,{encoded}"') == 1
+    assert page.count(encoded) == 1
+    sources = re.findall(r"""\ssrc=["']?([^"'\s>]*)""", page)
+    assert sources and all(src.startswith("data:image/jpeg;base64,") for src in sources)
+    for external in ("<link", "<script", "@import", "url(", "<iframe", "<object"):
+        assert external not in page.lower()
+    assert "Content-Security-Policy" in page and "default-src &#x27;none&#x27;" in page
+
+
+def test_html_has_each_account_findings_and_advice() -> None:
+    page = html.render(report())
+
+    assert MASTODON_URL in page and WEBSITE_URL in page
+    assert "GPS location 52.37022, 4.89517" in page
+    assert "What to change on Mastodon" in page
+    assert 'href="https://docs.joinmastodon.org/user/preferences/"' in page
+    assert "No photo of your face found here." in page
+    assert "No public photo of your face was found" not in page
+
+
+def test_html_says_nothing_was_found_and_when_interrupted() -> None:
+    empty = html.render(report([website_account()]))
+    interrupted = html.render(report(status="interrupted"))
+
+    assert "No public photo of your face was found on these accounts." in empty
+    assert "This scan was interrupted" in interrupted
+    assert "This scan was interrupted" not in empty
+
+
+# --- exposure rule ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("findings", "expected"),
+    [
+        ([], "none"),
+        ([finding(verdict="you", recognisability=60)], "high"),
+        (
+            [
+                finding(
+                    verdict="you", recognisability=20, metadata={**NO_METADATA, "gps": [1.0, 2.0]}
+                )
+            ],
+            "high",
+        ),
+        ([finding(verdict="you", recognisability=59)], "medium"),
+        ([finding(verdict="maybe", recognisability=60)], "medium"),
+        (
+            [
+                finding(
+                    verdict="maybe", recognisability=59, metadata={**NO_METADATA, "gps": [1.0, 2.0]}
+                )
+            ],
+            "low",
+        ),
+        (
+            [
+                finding(verdict="maybe", recognisability=10),
+                finding(verdict="you", recognisability=90),
+            ],
+            "high",
+        ),
+    ],
+)
+def test_exposure_rule(findings: list[FindingReport], expected: str) -> None:
+    account = dataclasses.replace(website_account(), findings=findings)
+
+    assert account.exposure == expected
+
+
+def test_account_figures_without_findings_are_empty_not_zero() -> None:
+    account = website_account()
+
+    assert (account.photos_with_you, account.best_similarity, account.biggest_face_px) == (
+        0,
+        None,
+        None,
+    )

@@ -1,0 +1,117 @@
+"""A full scan of the demo's fixture accounts through the CLI, then a look at what is on disk.
+
+The user's commands are the README's: consent, enroll, accounts add, scan (pointed at the
+fixture server with --resolve / --ca-cert / --no-dns), report --json.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from faceaudit.compare.engines.dlib_engine import DlibEngine
+from faceaudit.compare.imageio import decode
+from faceaudit.demo.fixture import DemoFixture, build_demo_fixture
+from faceaudit.demo.server import FixtureServer, Request
+from faceaudit.workspace import Workspace
+from tests.support import faceaudit
+
+pytestmark = pytest.mark.browser
+
+
+def _image_bytes(fixture: DemoFixture, url: str) -> bytes:
+    parts = urlsplit(url)
+    reply = fixture.sites[parts.hostname or ""](Request(parts.hostname or "", parts.path, {}, {}))
+    assert reply.status == 200, url
+    return reply.body
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory, chromium):
+    fixture = build_demo_fixture()
+    home = tmp_path_factory.mktemp("ws")
+    refs = tmp_path_factory.mktemp("refs")
+    ref_paths = []
+    for name, data in fixture.reference_photos:
+        (refs / name).write_bytes(data)
+        ref_paths.append(str(refs / name))
+    with FixtureServer(fixture.sites) as server:
+        assert server.certificate is not None
+        net_args = [a for r in server.resolve_args() for a in ("--resolve", r)]
+        net_args += ["--ca-cert", str(server.certificate.cert_pem), "--no-dns"]
+        assert faceaudit(home, "consent", "--accept").code == 0
+        enrolled = faceaudit(home, "enroll", "--engine", "dlib", *ref_paths)
+        assert enrolled.code == 0, enrolled.err
+        for url in fixture.account_urls:
+            assert faceaudit(home, "accounts", "add", url).code == 0
+        scan = faceaudit(home, "scan", *net_args)
+        log = list(server.log)
+    report = faceaudit(home, "report", "--json")
+    assert report.code == 0, report.err
+    return fixture, home, scan, json.loads(report.out), log
+
+
+def _findings(report: dict) -> list[dict]:
+    return [f for account in report["accounts"] for f in account["findings"]]
+
+
+def test_scan_finds_every_photo_of_the_person_and_nobody_else(scanned):
+    fixture, _, scan, report, _ = scanned
+    assert scan.code == 0, scan.err
+    yours = {f["image_url"] for f in _findings(report) if f["verdict"] == "you"}
+    assert yours == set(fixture.person_images)
+    flagged = {f["image_url"] for f in _findings(report)}
+    assert flagged.isdisjoint(fixture.other_images) and flagged.isdisjoint(fixture.noface_images)
+
+
+def test_scan_visits_only_the_listed_accounts(scanned):
+    fixture, _, _, _, log = scanned
+    hosts = {host for host, _ in log}
+    assert hosts <= set(fixture.sites)
+    account_paths = {urlsplit(u).path for u in fixture.account_urls}
+    for _host, path in log:
+        assert "someone_else" not in path, path
+        if not path.startswith(("/api/", "/images/", "/system/", "/headers/", "/avatars/")):
+            assert urlsplit(path).path in account_paths, path
+
+
+def test_no_embedding_crop_or_thumbnail_of_another_person_is_on_disk(scanned):
+    fixture, home, _, report, _ = scanned
+    engine = DlibEngine()
+    other_vectors = []
+    for url in fixture.other_images:
+        for face in engine.detect(decode(_image_bytes(fixture, url), source=url).rgb):
+            other_vectors.append(face.embedding.tobytes())
+    assert other_vectors, "the fixture should contain other people's faces"
+    files = [p for p in Path(home).iterdir() if p.is_file()]
+    blobs = b"".join(p.read_bytes() for p in files)
+    for vector in other_vectors:
+        # the first 8 values are enough to recognise a stored copy, in the DB or its WAL
+        assert vector[:32] not in blobs
+    with Workspace.open(home) as ws:
+        thumbs = ws.db.execute(
+            "SELECT f.verdict, f.thumbnail, i.url FROM findings f JOIN images i ON i.id = f.image_id"
+        ).fetchall()
+        stored_embeddings = ws.db.execute("SELECT COUNT(*) FROM reference_faces").fetchone()[0]
+    assert stored_embeddings == len(fixture.reference_photos)
+    for verdict, thumbnail, url in thumbs:
+        assert url in fixture.person_images
+        assert (thumbnail is not None) == (verdict == "you")
+    # other people are counted, never described
+    assert any(account["other_faces"] > 0 for account in report["accounts"])
+
+
+def test_forget_after_a_scan_leaves_nothing(scanned, tmp_path):
+    _, home, _, _, _ = scanned
+    # copy the workspace so the other tests in this module keep theirs
+    copy = tmp_path / "ws"
+    copy.mkdir()
+    for path in Path(home).iterdir():
+        if path.is_file():
+            (copy / path.name).write_bytes(path.read_bytes())
+    assert faceaudit(copy, "forget", "--yes").code == 0
+    assert [p for p in copy.rglob("*") if p.is_file()] == []
+    assert faceaudit(copy, "report").code != 0
