@@ -321,6 +321,54 @@ def test_a_compressed_body_is_capped_by_its_decoded_size_while_streaming(serve: 
             net.get_page("https://social.example/@alex/bomb", scope=ALEX)
 
 
+@contextmanager
+def raw_http_server(answer: bytes, drip: bytes = b"") -> Iterator[int]:
+    """Plain HTTP on 127.0.0.1 that sends `answer`, then `drip` every 20 ms until the client leaves."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    done = threading.Event()
+
+    def serve_one() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            try:
+                conn.sendall(answer)
+                while drip and not done.wait(0.02):
+                    conn.sendall(drip)
+                done.wait(5)
+            except OSError:
+                pass  # the client hung up: what the test wanted
+
+    thread = threading.Thread(target=serve_one, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        done.set()
+        listener.close()
+        thread.join(2)
+
+
+def test_a_declared_length_over_the_cap_is_refused_before_reading_the_body() -> None:
+    lie = b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 1000000000\r\n\r\n"
+    with raw_http_server(lie) as port:  # then silence: reading would wait for the read timeout
+        policy = NetworkPolicy(resolve={"big.example": ("127.0.0.1", port)}, allow_dns=False,
+                               min_interval=0, retries=0, timeout=3)
+        with NetClient(policy) as net, pytest.raises(NetworkError, match="too large"):
+            net.get_image("http://big.example/a.jpg")
+
+
+def test_a_body_that_trickles_in_stops_at_the_total_timeout() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\n\r\n"
+    with raw_http_server(head, drip=b"1\r\nx\r\n") as port:  # each read is quick, the whole is endless
+        policy = NetworkPolicy(resolve={"slow.example": ("127.0.0.1", port)}, allow_dns=False,
+                               min_interval=0, retries=0, timeout=2, total_timeout=0.3)
+        with NetClient(policy) as net, pytest.raises(NetworkError, match="took longer than 0.3 s"):
+            net.get_image("http://slow.example/a.jpg")
+
+
 def test_an_image_url_that_answers_with_a_web_page_is_not_an_image(serve: Serve) -> None:
     sites = {"cdn.example": routes({"/login.jpg": Reply(200, b"<html>log in</html>", "text/html"),
                                     "/gone.jpg": Reply(404, b"<html>gone</html>", "text/html"),

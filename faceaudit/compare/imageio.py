@@ -307,7 +307,9 @@ def _spread(count: int, limit: int) -> list[int]:
     return sorted({round(i * (count - 1) / (limit - 1)) for i in range(limit)})
 
 
-def _decode_frames(im: Image.Image, indices: list[int], source: str, max_pixels: int) -> Iterator[RGB]:
+def _decode_frames(
+    im: Image.Image, indices: list[int], source: str, max_pixels: int
+) -> Iterator[RGB]:
     with im:
         for index in indices:
             try:

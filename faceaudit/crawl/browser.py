@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         Request,
         Response,
         Route,
+        WebSocketRoute,
     )
 
 INSTALL_HINT = (
@@ -77,11 +78,11 @@ class HarvestedImage:
 class PageHarvest:
     """What one logged-out visit to one page showed."""
 
-    final_url: str
+    final_url: str  # the page that was read (the URL asked for, when none was)
     status: int  # HTTP status of the last main-frame response; 0 if none arrived
     title: str = ""
     images: list[HarvestedImage] = field(default_factory=list)
-    robots_meta: str = ""  # <meta name=robots|googlebot> contents, joined with ", "
+    robots_meta: str = ""  # <meta name=robots> contents, joined with ", "
     x_robots_tag: str = ""
     blocked: list[str] = field(default_factory=list)  # URLs refused by the policy or the scope
     login_wall: bool = False
@@ -174,7 +175,7 @@ def resolver_rules(policy: NetworkPolicy, proxy_port: int) -> str:
     rules = [f"MAP {PROXY_NAME} 127.0.0.1:{proxy_port}"]
     for host, (addr, port) in policy.resolve.items():
         target = f"[{addr}]" if ":" in addr else addr
-        rules.append(f"MAP {host} {target}:{port}")
+        rules.append(f"MAP {host.lower().rstrip('.')} {target}:{port}")
     rules.append("MAP * ~NOTFOUND")
     return ", ".join(rules)
 
@@ -244,6 +245,8 @@ class _PolicyProxy:
             self.allowed.clear()
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() thread
         self._listener.close()
         with self._lock:
             for sock in list(self._open):
@@ -373,6 +376,8 @@ class _Visit:
     x_robots_tag: str = ""
 
     def refuse(self, url: str, main_frame_navigation: bool) -> None:
+        if len(self.blocked) >= 500:
+            return  # a page can make endless attempts; the report needs the first few
         if url not in self.blocked:
             self.blocked.append(url)
         if main_frame_navigation and url not in self.refused_navigations:
@@ -433,14 +438,13 @@ class BrowserSession:
                 viewport=VIEWPORT,  # type: ignore[arg-type]
                 user_agent=self.policy.user_agent,
                 locale="en-US",
-                java_script_enabled=True,
             )
         except (PlaywrightError, OSError) as exc:
             self.close()
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise BrowserUnavailable(f"could not start Chromium at {info.path}: {reason}", INSTALL_HINT) from exc
         self._context.route("**/*", self._on_route)
-        self._context.route_web_socket("**/*", lambda ws: ws.close())  # never connected
+        self._context.route_web_socket("**/*", self._on_web_socket)
         self._context.on("request", self._on_request)
         self._context.on("response", self._on_response)
         self._context.on("page", self._on_page)
@@ -506,9 +510,9 @@ class BrowserSession:
             with contextlib.suppress(PlaywrightError):
                 page.wait_for_load_state("load", timeout=3000)  # images are aborted: quick
             capped = self._scroll(page, max_scrolls)
-            if not scope.allows(page.url):
-                return self._stopped(url, visit, page)
             dom = self._read_dom(page)
+            if not scope.allows(page.url):  # a refused navigation left an error page meanwhile
+                return self._stopped(url, visit, page)
             return self._harvest_from(dom, page.url, visit, capped)
         finally:
             self._visit = None
@@ -590,6 +594,12 @@ class BrowserSession:
             if 300 <= response.status < 400:
                 return
             self._visit.x_robots_tag = response.headers.get("x-robots-tag", "")
+
+    def _on_web_socket(self, socket_route: WebSocketRoute) -> None:
+        """WebSockets bypass route(): never connect them (no images come that way)."""
+        if self._visit is not None:
+            self._visit.refuse(socket_route.url, False)
+        socket_route.close()
 
     def _on_page(self, page: Page) -> None:
         self._pages.add(page)  # popups: closed with the visit, their navigations routed like any
@@ -847,7 +857,7 @@ _READ_DOM_JS = r"""() => {
     }
   }
   const robots = Array.from(document.querySelectorAll("meta[name]"))
-    .filter((m) => ["robots", "googlebot"].includes(m.getAttribute("name").toLowerCase()))
+    .filter((m) => m.getAttribute("name").toLowerCase() === "robots")
     .map((m) => m.getAttribute("content") || "").join(", ");
   return {
     share, page, known, robots,

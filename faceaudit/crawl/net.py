@@ -501,7 +501,7 @@ class NetClient:
                     raise _too_large(url, cap)
                 if time.monotonic() > deadline:
                     raise NetworkError(
-                        f"{url} took longer than {self.policy.total_timeout:.0f} s",
+                        f"{url} took longer than {self.policy.total_timeout:g} s",
                         "the server is very slow; try again later.",
                     )
                 chunks.append(chunk)

@@ -114,7 +114,7 @@ def _handle(server: _Server, request: Request) -> Reply:
                 return Reply(200, media.data, media.content_type, {"Cache-Control": "public, max-age=31536000"})
     if path in ("/avatars/original/missing.png", "/headers/original/missing.png"):
         return Reply(200, MISSING_PNG, "image/png")
-    account = _by_username(server, path.removeprefix("/@")) if path.startswith("/@") else None
+    account = _by_username(server, path.removeprefix("/@").rstrip("/")) if path.startswith("/@") else None
     if account is not None:
         return Reply(200, _profile_page(server, account).encode(), "text/html; charset=utf-8")
     return Reply(404, b"<!DOCTYPE html><title>The page you are looking for isn't here.</title>")

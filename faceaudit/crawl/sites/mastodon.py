@@ -19,6 +19,7 @@ NOTES = {
     "discoverable": "discoverable: true — profile featured in discovery",
     "indexable": "indexable: true — public posts appear in full-text search",
 }
+STATUS_QUERY = {"only_media": "true", "exclude_reblogs": "true", "limit": "40"}
 
 
 class Mastodon(Site):
@@ -31,13 +32,11 @@ class Mastodon(Site):
         re.IGNORECASE,
     )
     example = "https://mastodon.social/@alex"
-    # Preferences › Public profile › Privacy and reach; `{host}` is the account's server.
-    settings_url = "https://{host}/settings/privacy"
+    settings_url = "https://{host}/settings/privacy"  # Preferences › Public profile › Privacy and reach
 
     def __init__(self, url: str, match: re.Match[str]) -> None:
         super().__init__(url, match)
-        self.host = match["host"].lower()
-        self.user = match["user"]
+        self.host, self.user = match["host"].lower(), match["user"]
         self.root = f"https://{self.host}{match['port'] or ''}"
         remote = (match["remote"] or self.host).lower()
         if remote != self.host:
@@ -71,37 +70,34 @@ class Mastodon(Site):
         profile = str(account.get("url") or f"{self.root}/@{self.user}")
         if "noindex" in account:
             result.indexable = not account["noindex"]
-        for key, note in NOTES.items():
-            if account.get(key):
-                result.notes.append(note)
+        result.notes += [note for key, note in NOTES.items() if account.get(key)]
         for key, kind in (("avatar", ImageKind.AVATAR), ("header", ImageKind.BANNER)):
-            url = account.get(key)
-            if isinstance(url, str) and _is_http(url) and not url.endswith("/missing.png"):
+            url = str(account.get(key) or "")
+            if _is_http(url) and not url.endswith("/missing.png"):
                 yield ImageCandidate(url, profile, kind, f"mastodon:{key}")
 
-        # Only this account's own statuses, though the scope allows all of /api/v1/accounts/.
-        statuses_url = f"{self.root}/api/v1/accounts/{account['id']}/statuses"
-        scope = AccountScope(frozenset({self.host}), (statuses_url.removeprefix(self.root),))
-        next_url: str | None = statuses_url
-        params: dict[str, str] | None = {"only_media": "true", "exclude_reblogs": "true", "limit": "40"}
+        # Only this account's statuses, though the account scope allows all of /api/v1/accounts/.
+        path = f"/api/v1/accounts/{account['id']}/statuses"
+        scope = AccountScope(frozenset({self.host}), (path,))
+        next_url: str | None = self.root + path
+        params: dict[str, str] | None = STATUS_QUERY
         pages = 0
         while next_url:
             if pages >= ctx.max_pages:
                 result.stop, result.detail = StopReason.CAP, f"stopped after {pages} pages of posts (--max-pages)"
                 return
             response = ctx.net.get_json(next_url, scope=scope, params=params)
-            pages += 1
-            result.pages_visited += 1
+            pages, result.pages_visited = pages + 1, result.pages_visited + 1
             statuses = self._payload(response, result, list)
             if statuses is None:
                 return
             for status in statuses:
                 if not isinstance(status, dict) or status.get("reblog"):
                     continue  # a boost carries someone else's photos
+                page, caption = str(status.get("url") or profile), _plain(status.get("content"))
                 for media in status.get("media_attachments") or []:
                     if (still := _still(media)) is not None:
-                        page = str(status.get("url") or profile)
-                        alt, caption = str(media.get("description") or ""), _plain(status.get("content"))
+                        alt = str(media.get("description") or "")
                         yield ImageCandidate(still, page, ImageKind.POST, "mastodon:media", alt, caption)
             next_url, params = response.link("next"), None
         result.stop, result.detail = StopReason.END, f"all {pages} pages of media posts"
@@ -125,25 +121,23 @@ class Mastodon(Site):
 
     def _payload(self, response: NetResponse, result: CrawlResult, shape: type) -> Any:
         """The JSON body if the call worked; otherwise record why it did not and return None."""
+        body = response.json() if response.ok else _json_or_none(response)
+        if response.ok and isinstance(body, shape):
+            return body
+        error = body.get("error") if isinstance(body, dict) else None
+        said = f"{response.status}: {error}" if isinstance(error, str) else str(response.status)
         if response.ok:
-            body = response.json()
-            if isinstance(body, shape):
-                return body
-            result.stop, result.detail = StopReason.ERROR, f"{response.url}: unexpected answer from {self.host}"
-            return None
-        error = _server_message(response)
-        if response.status in (401, 403):
+            result.stop, result.detail = StopReason.ERROR, f"unexpected answer from {response.url}"
+        elif response.status in (401, 403):
             result.stop = StopReason.BLOCKED
-            result.detail = f"{response.status}: {error or 'refused'} — {self.host} does not show its API to logged-out visitors"
+            result.detail = f"{said} — {self.host} does not show its API to logged-out visitors"
         elif response.status == 429:
-            reset = response.headers.get("x-ratelimit-reset", "")
-            result.stop = StopReason.RATE_LIMITED
-            result.detail = f"429: {self.host} rate-limits logged-out visitors" + (f" until {reset}" if reset else "")
+            reset = response.headers.get("x-ratelimit-reset", "unknown")
+            result.stop, result.detail = StopReason.RATE_LIMITED, f"{said} — rate limited until {reset}"
         elif response.status in (404, 410):
-            result.stop = StopReason.NOT_FOUND
-            result.detail = f"{response.status}: no account @{self.user} on {self.host}"
+            result.stop, result.detail = StopReason.NOT_FOUND, f"{said} — no account @{self.user} on {self.host}"
         else:
-            result.stop, result.detail = StopReason.ERROR, f"{response.status} from {response.url}: {error}".rstrip(": ")
+            result.stop, result.detail = StopReason.ERROR, f"{said} from {response.url}"
         return None
 
 
@@ -153,17 +147,18 @@ def _same(account: Any, user: str) -> bool:
 
 def _still(media: Any) -> str | None:
     """The attachment's image: the file itself, or for gifv/video the still at preview_url."""
-    if not isinstance(media, dict):
-        return None
-    kind = media.get("type")
-    urls = [media.get("url"), media.get("preview_url"), media.get("remote_url")] if kind == "image" else []
-    if kind in ("gifv", "video", "unknown"):
+    kind = media.get("type") if isinstance(media, dict) else None
+    if kind == "image":
+        urls = [media.get("url"), media.get("preview_url"), media.get("remote_url")]
+    elif kind in ("gifv", "video", "unknown"):
         urls = [media.get("preview_url")]
-    return next((u for u in urls if isinstance(u, str) and _is_http(u)), None)
+    else:
+        return None
+    return next((url for url in urls if _is_http(url)), None)
 
 
-def _is_http(url: str) -> bool:
-    return url.startswith(("https://", "http://"))
+def _is_http(url: Any) -> bool:
+    return isinstance(url, str) and url.startswith(("https://", "http://"))
 
 
 def _plain(content: Any) -> str:
@@ -171,12 +166,11 @@ def _plain(content: Any) -> str:
     return " ".join(text.split())[:300]
 
 
-def _server_message(response: NetResponse) -> str:
+def _json_or_none(response: NetResponse) -> Any:
     try:
-        error = response.json().get("error")
-    except (NetworkError, AttributeError):
-        return ""
-    return error if isinstance(error, str) else ""
+        return response.json()
+    except NetworkError:
+        return None
 
 
 SITE = Mastodon

@@ -14,6 +14,7 @@ from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
 SHARE_SOURCES = frozenset({"og:image", "twitter:image", "link:image_src", "json-ld"})
 NOINDEX = frozenset({"noindex", "noimageindex", "none"})
+VALUED = frozenset({"max-snippet", "max-image-preview", "max-video-preview", "unavailable_after"})
 
 
 class Web(Site):
@@ -45,13 +46,14 @@ class Web(Site):
             return
         result.pages_visited = 1
         result.stop, result.detail = _stop_reason(page)
-        if result.stop in (StopReason.END, StopReason.LOGIN_WALL):
-            result.indexable = not (_directives(page.robots_meta) | _directives(page.x_robots_tag)) & NOINDEX
-        if page.blocked:
-            result.notes.append(f"{len(page.blocked)} request(s) outside the account were refused")
+        if not page.redirected_to and page.status < 400:
+            directives = _directives(page.robots_meta) | _directives(page.x_robots_tag)
+            result.indexable = not directives & NOINDEX
         for count, image in enumerate(page.images):
             if count >= ctx.max_images:
-                result.stop, result.detail = StopReason.CAP, f"stopped at {ctx.max_images} images"
+                result.notes.append(f"only the first {ctx.max_images} images were checked")
+                if result.stop is StopReason.END:
+                    result.stop, result.detail = StopReason.CAP, f"stopped at {ctx.max_images} images"
                 return
             kind = ImageKind.SHARE_IMAGE if image.found_by in SHARE_SOURCES else ImageKind.PAGE_IMAGE
             yield ImageCandidate(image.url, page.final_url, kind, image.found_by, alt=image.alt)
@@ -71,13 +73,23 @@ def _stop_reason(page: PageHarvest) -> tuple[StopReason, str]:
     if page.status >= 400:
         return StopReason.ERROR, f"{page.status}: the site answered with an error"
     if page.scroll_capped:
-        return StopReason.CAP, "the page kept growing when the scroll limit was reached"
+        return StopReason.CAP, "the scroll limit was reached before the end of the page"
     return StopReason.END, ""
 
 
-def _directives(header: str) -> set[str]:
-    """Robots directives, also from bot-specific forms like `googlebot: noindex`."""
-    return {word for word in re.split(r"[\s,:]+", header.lower()) if word}
+def _directives(text: str) -> set[str]:
+    """Robots directives that apply to every search engine.
+
+    `googlebot: noindex` still leaves the others free to index, so bot-specific ones do not
+    count: the report must not tell the user a page is hidden when it is not.
+    """
+    found: set[str] = set()
+    for part in text.lower().replace("\n", ",").split(","):
+        name, colon, _ = part.strip().partition(":")
+        if colon and name.strip() not in VALUED:
+            continue  # "somebot: noindex"
+        found.add(name.strip())
+    return found - {""}
 
 
 SITE = Web
