@@ -14,7 +14,7 @@ from faceaudit.workspace import Template
 
 def check_photos(template: Template, paths: list[Path], model_dir: Path | None = None) -> list[dict[str, Any]]:
     """One dict per photo: path, faces (verdict, similarity, box), and error when unreadable."""
-    engine = make_engine(template.engine, model_dir)
+    engine = make_engine(template.engine, model_dir, engine_info=template.engine_info)
     matcher = Matcher([f.embedding for f in template.faces], engine.thresholds)
     results: list[dict[str, Any]] = []
     for path in paths:

@@ -174,7 +174,7 @@ def _scan(ws: Workspace, options: Any, model_dir: Path | None) -> int:
         raise NotEnrolled("no reference photos enrolled yet", "faceaudit enroll me1.jpg me2.jpg")
     if not ws.accounts():
         raise UsageError("no accounts listed", "faceaudit accounts add https://your.site/")
-    engine = make_engine(template.engine, model_dir)
+    engine = make_engine(template.engine, model_dir, engine_info=template.engine_info)
     matcher = Matcher([f.embedding for f in template.faces], engine.thresholds)
     started = time.monotonic()
     with _ScanBar(err) as bar:

@@ -26,18 +26,16 @@ def checks(model_dir: Path | None = None) -> list[dict[str, Any]]:
     for name in ("dlib", "insightface"):
         state = engine_class(name).availability(model_dir if name == "insightface" else None)
         results.append({"name": f"engine {name}", "ok": state.ok, "detail": state.reason})
-    from faceaudit.compare.engines.insightface_engine import pack_status
+    from faceaudit.compare.engines.insightface_engine import LICENCE, about, pack_status
 
     for pack in pack_status():
-        size = pack.get("size_bytes")
-        size_text = f"{size / 1e6:.0f} MB" if size else "size unknown"
         results.append({
             "name": f"insightface pack {pack['pack']}",
             "ok": bool(pack["present"]),
-            "detail": pack.get("path") if pack["present"] else
-            f"not downloaded ({size_text}); `faceaudit enroll --engine insightface` offers to download it, "
-            "or pass --model-dir to an unpacked pack. Licence: non-commercial research only.",
+            "detail": pack["path"] if pack["present"] else
+            f"not downloaded ({about(pack['size_bytes'])})",
         })
+    results.append({"name": "insightface packs licence", "ok": True, "detail": LICENCE})
     name, why = choose_auto(model_dir)
     results.append({"name": "engine auto", "ok": True, "detail": f"would use {name}: {why}"})
     return results

@@ -30,6 +30,7 @@ class StopReason(str, Enum):
     BLOCKED = "blocked"  # 401/403/999, a challenge page, API disabled for guests
     NOT_FOUND = "not_found"
     ERROR = "error"  # network failure or unexpected response
+    NOT_SCANNED = "not_scanned"  # the scan ended before reaching this account
 
 
 @dataclass(frozen=True)

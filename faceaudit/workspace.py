@@ -22,7 +22,7 @@ import numpy as np
 import platformdirs
 
 from faceaudit.errors import WorkspaceError
-from faceaudit.types import Embedding
+from faceaudit.types import Embedding, StopReason
 
 DB_NAME = "faceaudit.db"
 LOCK_NAME = "scan.lock"
@@ -399,7 +399,7 @@ def load_report(workspace: Workspace, scan_id: int | None = None) -> Any:
         ]
         accounts.append(AccountReport(
             url=account.url, site=account.site,
-            stop=state["stop"] if state else "not_scanned",
+            stop=state["stop"] if state else StopReason.NOT_SCANNED.value,
             stop_detail=state["stop_detail"] if state else "not reached by this scan",
             pages_visited=state["pages_visited"] if state else 0,
             indexable=None if state is None or state["indexable"] is None else bool(state["indexable"]),

@@ -68,6 +68,14 @@ def make_certificate(hostnames: list[str], folder: Path) -> Certificate:
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                          crl_sign=False, encipher_only=False, decipher_only=False),
+            critical=True,
+        )
         .sign(key, hashes.SHA256())
     )
     folder.mkdir(parents=True, exist_ok=True)
@@ -154,7 +162,9 @@ class FixtureServer:
             context.load_cert_chain(self.certificate.cert_pem, self.certificate.key_pem)
             server.socket = context.wrap_socket(server.socket, server_side=True)
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fixture-server", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fixture-server", daemon=True
+        )
         self._thread.start()
         return self
 

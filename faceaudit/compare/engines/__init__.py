@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from faceaudit.compare.engines.base import Availability, FaceEngine
-from faceaudit.errors import UsageError
+from faceaudit.errors import EngineUnavailable, UsageError
 
 ENGINES = ("insightface", "dlib")
 
@@ -45,10 +47,24 @@ def resolve_engine_name(requested: str, model_dir: Path | None = None) -> tuple[
     return requested, "asked for with --engine"
 
 
-def make_engine(name: str, model_dir: Path | None = None, **options: object) -> FaceEngine:
-    """An engine instance; `options` (e.g. confirm_download) go to engines that take them."""
-    cls = engine_class(name)
+def make_engine(name: str, model_dir: Path | None = None, *,
+                engine_info: dict[str, Any] | None = None,
+                confirm_download: Callable[[str, int | None], bool] | None = None) -> FaceEngine:
+    """An engine instance. `engine_info` is a template's recorded `describe()`: the engine made
+    must produce embeddings comparable with it (same model), or EngineUnavailable says why."""
     if name == "insightface":
-        confirm = options.get("confirm_download")
-        return cls(model_dir, allow_download=confirm is not None, confirm_download=confirm)  # type: ignore[call-arg]
-    return cls(model_dir)
+        from faceaudit.compare.engines.insightface_engine import DEFAULT_PACK, InsightFaceEngine
+
+        pack = (engine_info or {}).get("pack", DEFAULT_PACK)
+        engine: FaceEngine = InsightFaceEngine(model_dir, pack=pack, allow_download=confirm_download is not None,
+                                               confirm_download=confirm_download)
+    else:
+        engine = engine_class(name)(model_dir)
+    if engine_info is not None:
+        recorded, current = engine_info.get("model"), engine.describe().get("model")
+        if recorded and current and recorded != current:
+            raise EngineUnavailable(
+                f"the template was made with model {recorded}, but {current} is loaded",
+                "use the same --model-dir as when you enrolled, or enrol again",
+            )
+    return engine
