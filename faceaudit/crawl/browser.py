@@ -425,11 +425,13 @@ class BrowserSession:
         if self._context is not None:
             return
         info = self.browser_info or find_chromium()
-        self._proxy = _PolicyProxy(self.policy)
         try:
             from playwright.sync_api import Error as PlaywrightError
             from playwright.sync_api import sync_playwright
-
+        except ImportError as exc:
+            raise BrowserUnavailable("the playwright package is not installed", "pip install playwright") from exc
+        self._proxy = _PolicyProxy(self.policy)
+        try:
             self._playwright = sync_playwright().start()
             self._browser = self._launch(info, sandbox=not _is_root())
             self._context = self._browser.new_context(
@@ -441,8 +443,7 @@ class BrowserSession:
             )
         except (PlaywrightError, OSError) as exc:
             self.close()
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise BrowserUnavailable(f"could not start Chromium at {info.path}: {reason}", INSTALL_HINT) from exc
+            raise BrowserUnavailable(f"could not start Chromium at {info.path}: {_first_line(exc)}", INSTALL_HINT) from exc
         self._context.route("**/*", self._on_route)
         self._context.route_web_socket("**/*", self._on_web_socket)
         self._context.on("request", self._on_request)
@@ -468,14 +469,14 @@ class BrowserSession:
             return self._launch(info, sandbox=False)
 
     def close(self) -> None:
-        from playwright.sync_api import Error as PlaywrightError
-
-        with contextlib.suppress(PlaywrightError):
-            if self._context is not None:
-                self._context.close()
-            if self._browser is not None:
-                self._browser.close()
         if self._playwright is not None:
+            from playwright.sync_api import Error as PlaywrightError
+
+            with contextlib.suppress(PlaywrightError):
+                if self._context is not None:
+                    self._context.close()
+                if self._browser is not None:
+                    self._browser.close()
             self._playwright.stop()
         if self._proxy is not None:
             self._proxy.close()
@@ -494,17 +495,16 @@ class BrowserSession:
         self._proxy.reset()
         self._proxy.allow(scope.hosts)
         self._context.clear_cookies()
-        page = self._context.new_page()
-        self._pages.add(page)
         try:
+            page = self._context.new_page()
+            self._pages.add(page)
             self._guard_navigations(page, visit)
             try:
                 page.goto(url, wait_until="domcontentloaded", timeout=self.policy.timeout * 1000)
             except PlaywrightError as exc:
                 if visit.refused_navigations:
                     return self._stopped(url, visit, page)
-                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "failed"
-                raise NetworkError(f"could not load {url}: {reason}", "check the URL, or try again later.") from exc
+                raise NetworkError(f"could not load {url}: {_first_line(exc)}", "check the URL, or try again later.") from exc
             if not scope.allows(page.url):
                 return self._stopped(url, visit, page)
             with contextlib.suppress(PlaywrightError):
@@ -514,6 +514,8 @@ class BrowserSession:
             if not scope.allows(page.url):  # a refused navigation left an error page meanwhile
                 return self._stopped(url, visit, page)
             return self._harvest_from(dom, page.url, visit, capped)
+        except PlaywrightError as exc:  # the page or the browser went away mid-visit
+            raise NetworkError(f"could not read {url}: {_first_line(exc)}", "try the scan again.") from exc
         finally:
             self._visit = None
             self._proxy.reset()
@@ -645,7 +647,7 @@ class BrowserSession:
                 return page.evaluate(script)
             except PlaywrightError as exc:
                 if attempt == 2 or ("context was destroyed" not in str(exc) and "navigat" not in str(exc)):
-                    raise NetworkError(f"could not read {page.url}: {str(exc).splitlines()[0]}") from exc
+                    raise NetworkError(f"could not read {page.url}: {_first_line(exc)}") from exc
                 page.wait_for_load_state("domcontentloaded", timeout=self.policy.timeout * 1000)
         raise AssertionError("unreachable")
 
@@ -705,6 +707,11 @@ class BrowserSession:
             login_wall=password or _login_path([*visit.refused_navigations, landed]),
             redirected_to=target,
         )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _is_main_frame(request: Request) -> bool:
