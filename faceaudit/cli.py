@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from typer.exceptions import TyperException
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from faceaudit import __version__, consent
@@ -115,7 +116,7 @@ def accounts_add(url: Annotated[str, typer.Argument(help="The full address of on
     site = sites.find(url)
     with _workspace() as ws:
         account = ws.add_account(site.url, site.name)
-    out.print(f"Added {account.url} ({account.site}).")
+    out.print(f"Added {escape(account.url)} ({account.site}).")
 
 
 @accounts_app.command("list")
@@ -126,7 +127,7 @@ def accounts_list() -> None:
     if not accounts:
         out.print("No accounts listed yet: faceaudit accounts add URL")
     for account in accounts:
-        out.print(f"{account.url}  [dim]({account.site}, added {account.added_at[:10]})[/dim]")
+        out.print(f"{escape(account.url)}  [dim]({account.site}, added {account.added_at[:10]})[/dim]")
 
 
 @accounts_app.command("remove")
@@ -135,7 +136,7 @@ def accounts_remove(url: str) -> None:
     with _workspace() as ws:
         if not ws.remove_account(url.strip()):
             raise UsageError(f"{url} is not a listed account", "see them with: faceaudit accounts list")
-    out.print(f"Removed {url}.")
+    out.print(f"Removed {escape(url)}.")
 
 
 # -- scan ------------------------------------------------------------------------------------
@@ -201,7 +202,7 @@ class _ScanBar:
         self.progress.stop()
 
     def account_started(self, account: Account) -> None:
-        self.progress.update(self.crawl, description=f"crawling {account.url}")
+        self.progress.update(self.crawl, description=f"crawling {escape(account.url)}")
 
     def image_found(self, account: Account, candidate: Any) -> None:
         self.found += 1
@@ -213,7 +214,7 @@ class _ScanBar:
 
     def account_finished(self, account: Account, result: Any) -> None:
         detail = f": {result.detail}" if result.detail else ""
-        self.progress.console.print(f"{account.url}: {result.stop.value}{detail}")
+        self.progress.console.print(f"{escape(account.url)}: {result.stop.value}{escape(detail)}")
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -246,7 +247,7 @@ def _render(report: Any, *, as_json: bool, html: Path | None, extra: dict[str, A
         from faceaudit.workspace import write_private
 
         write_private(html, html_report.render(report).encode("utf-8"))
-        err.print(f"HTML report written to {html}")
+        err.print(f"HTML report written to {escape(str(html))}")
     if as_json:
         data = jsonreport.to_dict(report)
         if extra:
@@ -277,11 +278,11 @@ def check_command(
     else:
         for result in results:
             if result.get("error"):
-                out.print(f"{result['path']}: [red]could not read[/red] — {result['error']}")
+                out.print(f"{escape(result['path'])}: [red]could not read[/red] — {escape(result['error'])}")
                 continue
             faces = result["faces"]
             verdicts = ", ".join(f"{f['verdict']} ({f['similarity']:.2f})" for f in faces) or "no face found"
-            out.print(f"{result['path']}: {verdicts}")
+            out.print(f"{escape(result['path'])}: {verdicts}")
     if any(r.get("error") for r in results):
         raise typer.Exit(ExitCode.IMAGE)
 
@@ -300,11 +301,11 @@ def forget_command(
         if not typer.confirm(f"Delete everything faceaudit keeps in {home}?", default=False):
             raise typer.Exit(ExitCode.OK)
     if not Path(home).exists():
-        out.print(f"Nothing to delete: {home} does not exist.")
+        out.print(f"Nothing to delete: {escape(str(home))} does not exist.")
         return
     ws = _workspace()
     ws.forget()
-    out.print(f"Deleted everything in {home}: consent withdrawn.")
+    out.print(f"Deleted everything in {escape(str(home))}: consent withdrawn.")
 
 
 # -- doctor ----------------------------------------------------------------------------------
@@ -322,7 +323,7 @@ def doctor_command(
         return
     for item in results:
         mark = "[green]ok[/green]  " if item["ok"] else "[yellow]missing[/yellow]"
-        out.print(f"{mark} {item['name']}: {item['detail']}")
+        out.print(f"{mark} {item['name']}: {escape(str(item['detail']))}")
 
 
 # -- demo ------------------------------------------------------------------------------------
@@ -355,9 +356,9 @@ def run(argv: list[str] | None = None) -> int:
     except FaceauditError as exc:
         if _state["debug"]:
             traceback.print_exc()
-        err.print(f"[bold red]error[/bold red] [{exc.ref}]: {exc.message}", highlight=False)
+        err.print(f"[bold red]error[/bold red] {escape(f'[{exc.ref}]')}: {escape(exc.message)}", highlight=False)
         if exc.hint:
-            err.print(f"  hint: {exc.hint}", highlight=False)
+            err.print(f"  hint: {escape(exc.hint)}", highlight=False)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted: what was done is saved; `faceaudit scan` resumes an interrupted scan")

@@ -82,7 +82,7 @@ def test_check_stores_nothing(obama_home):
 @pytest.mark.parametrize(
     ("photos", "named", "reason"),
     [
-        (["../groups/obama_and_biden.jpg"], "obama_and_biden.jpg", "shows 2 faces"),
+        (["../groups/obama_and_biden.jpg"], "obama_and_biden.jpg", "faces; a reference photo must show only you"),
         (["../noface/white.png"], "white.png", "no face found"),
         (["barack_obama/obama.jpg", "joe_biden/biden.jpg"], "biden.jpg", "does not show the same person"),
     ],
@@ -92,5 +92,6 @@ def test_enrolment_refuses_groups_empty_photos_and_two_people(tmp_path, photos, 
     result = faceaudit(tmp_path, "enroll", "--engine", "dlib", *[str(PEOPLE / p) for p in photos])
     assert result.code == ExitCode.ENROLMENT
     assert named in result.err and reason in result.err
+    assert "[enrolment-refused]" in result.err
     with Workspace.open(tmp_path) as ws:
         assert ws.template() is None
