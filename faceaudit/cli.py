@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.exceptions import TyperException
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.exceptions import TyperException
 
 from faceaudit import __version__, consent
 from faceaudit.errors import ExitCode, FaceauditError, NotEnrolled, UsageError
@@ -77,8 +77,8 @@ def enroll_command(
     add: Annotated[bool, typer.Option("--add", help="Add these photos to the existing template.")] = False,
 ) -> None:
     """Enrol your face from reference photos; refuses group photos, no-face photos and other people."""
-    from faceaudit.compare.reference import build_template, read_photos
     from faceaudit.compare.engines import make_engine, resolve_engine_name
+    from faceaudit.compare.reference import build_template, read_photos
 
     with _workspace() as ws:
         consent.require(ws)

@@ -233,7 +233,7 @@ def _analyse(workspace: Workspace, scan_id: int, engine: FaceEngine, matcher: Ma
             "det_score": round(face.det_score, 3),
             "recognisability": recognisability.score(face, type(engine)),
             # A thumbnail only of a confident match: a "maybe" could be someone else.
-            "thumbnail": imageio.to_jpeg_thumbnail(decoded.rgb, tuple(box))
+            "thumbnail": imageio.to_jpeg_thumbnail(decoded.rgb, (box[0], box[1], box[2], box[3]))
             if match.verdict is Verdict.YOU else None,
         })
     row.update(status="analysed", faces=len(faces), other_faces=others, metadata=decoded.metadata.as_dict())

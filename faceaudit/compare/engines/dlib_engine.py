@@ -91,7 +91,7 @@ class DlibEngine(FaceEngine):
         small = image if scale == 1.0 else _resize(image, scale)
         rects, scores, _ = self._detector.run(small, self.upsample, 0.0)
         faces: list[DetectedFace] = []
-        for rect, score in zip(rects, scores):
+        for rect, score in zip(rects, scores, strict=True):
             full = dlib.rectangle(
                 int(rect.left() / scale), int(rect.top() / scale),
                 int(rect.right() / scale), int(rect.bottom() / scale),
