@@ -241,6 +241,20 @@ def test_palette_with_transparent_index_becomes_white() -> None:
         assert rgb[0].tolist() == [[255, 255, 255], [0, 128, 0], [0, 0, 255]]
 
 
+def test_a_transparent_colour_in_rgb_and_grey_pngs_becomes_white() -> None:
+    rgb = np.array([[[255, 0, 0], [0, 0, 255]]], dtype=np.uint8)
+    assert rgb_of(Image.fromarray(rgb), transparency=(255, 0, 0)).tolist() == [
+        [[255, 255, 255], [0, 0, 255]]
+    ]
+    grey = np.array([[7, 8]], dtype=np.uint8)
+    assert rgb_of(Image.fromarray(grey), transparency=7)[0, :, 0].tolist() == [255, 8]
+    deep = np.array([[1000, 2570]], dtype=np.uint16)
+    assert rgb_of(Image.fromarray(deep), transparency=1000)[0, :, 0].tolist() == [255, 10]
+    bits = Image.new("1", (2, 1), 0)
+    bits.putpixel((1, 0), 1)
+    assert rgb_of(bits, transparency=0)[0, :, 0].tolist() == [255, 255]
+
+
 def test_palette_without_transparency_keeps_its_colours() -> None:
     im = Image.new("P", (2, 1))
     im.putpalette([10, 20, 30, 200, 100, 50] + [0] * (256 * 3 - 6))

@@ -99,7 +99,7 @@ def decode(
             count = _frame_count(im)
             metadata = _read_metadata(im)
             image_format = str(im.format)
-            rgb = _oriented_rgb(im)
+            rgb = _oriented_rgb(im, last_use=True)
         except _DECODE_ERRORS as exc:
             raise _corrupt(source) from exc
     height, width = rgb.shape[:2]
@@ -321,8 +321,16 @@ def _decode_frames(
             yield rgb
 
 
-def _oriented_rgb(im: Image.Image) -> RGB:
+def _oriented_rgb(im: Image.Image, *, last_use: bool = False) -> RGB:
+    """The current frame, loaded, turned upright and converted.
+
+    `last_use` turns it in place, saving a full copy of a large photo; animations must
+    not be changed in place, since the next frame is drawn over this one.
+    """
     im.load()
+    if last_use:
+        ImageOps.exif_transpose(im, in_place=True)
+        return _to_rgb(im)
     return _to_rgb(ImageOps.exif_transpose(im))
 
 
@@ -332,7 +340,7 @@ _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 def _to_rgb(im: Image.Image) -> RGB:
     """Any Pillow mode as an (h, w, 3) uint8 array; transparency is composited onto white."""
     mode = im.mode
-    if mode == "RGB":
+    if mode == "RGB" and "transparency" not in im.info:
         return np.array(im, dtype=np.uint8)
     if mode.startswith("I;16"):
         grey = np.array(im)
@@ -344,14 +352,13 @@ def _to_rgb(im: Image.Image) -> RGB:
         return _grey_to_rgb(_scale_int32(np.array(im)))
     if mode == "F":
         return _grey_to_rgb(_scale_float(np.array(im)))
-    if mode == "1":
-        return _grey_to_rgb(np.array(im.convert("L"), dtype=np.uint8))
     if mode in _ALPHA_MODES or "transparency" in im.info:
         rgba = im.convert("RGBA")
         white = Image.new("RGB", im.size, (255, 255, 255))
         white.paste(rgba, (0, 0), rgba)  # straight-alpha blend over an opaque background
         return np.array(white, dtype=np.uint8)
-    return np.array(im.convert("RGB"), dtype=np.uint8)  # L, P, CMYK (Adobe-inverted too), YCbCr
+    # 1, L, P, CMYK (Pillow reads JPEG CMYK with Adobe's inversion), YCbCr, ...
+    return np.array(im.convert("RGB"), dtype=np.uint8)
 
 
 def _grey_to_rgb(grey: npt.NDArray[np.uint8]) -> RGB:
