@@ -344,6 +344,7 @@ def demo_command(
 
 @app.command("version", hidden=True)
 def version_command() -> None:
+    """Print faceaudit's version."""
     out.print(__version__)
 
 
