@@ -8,7 +8,7 @@ from typing import Any
 from faceaudit.compare.engines import make_engine
 from faceaudit.compare.imageio import decode_path
 from faceaudit.compare.matcher import Matcher
-from faceaudit.errors import ImageRejected
+from faceaudit.errors import ImageRejected, UsageError
 from faceaudit.workspace import Template
 
 
@@ -20,7 +20,7 @@ def check_photos(template: Template, paths: list[Path], model_dir: Path | None =
     for path in paths:
         try:
             image = decode_path(path)
-        except ImageRejected as exc:
+        except (ImageRejected, UsageError) as exc:  # a bad or missing file: say so, go on
             results.append({"path": str(path), "faces": [], "error": exc.message})
             continue
         faces = []

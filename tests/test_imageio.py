@@ -851,4 +851,3 @@ def test_fuzz_seeds_are_all_valid() -> None:
     # the fuzz test means something only if its unmutated seeds decode
     formats = {decode(seed, source="seed").format for seed in FUZZ_SEEDS}
     assert {"PNG", "JPEG", "GIF", "WEBP", "BMP", "MPO"} <= formats
-

@@ -519,18 +519,16 @@ _FORMAT_LIST = "JPEG, PNG, WebP, GIF, BMP" + (", AVIF" if "AVIF" in ALLOWED_FORM
 
 def _megapixels(pixels: int) -> str:
     millions = pixels / 1_000_000
-    shown = f"{millions:.1f}".rstrip("0").rstrip(".") if millions >= 1 else f"{millions:g}"
-    return f"{shown}-megapixel"
+    return f"{millions:.1f}".rstrip("0").rstrip(".") if millions >= 1 else f"{millions:g}"
 
 
 def _too_large(source: str, size: tuple[int, int] | None, max_pixels: int) -> ImageRejected:
-    found = f"{size[0]}×{size[1]} pixels" if size else "larger"
-    hint = (
-        "Images this large are refused to stay safe from decompression bombs; "
-        f"if it is your photo, resize it below {_megapixels(max_pixels)}s and try again."
-    )
+    limit = _megapixels(max_pixels)
+    found = f"is {size[0]}×{size[1]} pixels, more" if size else "is larger"
     return ImageRejected(
-        f"{source}: image is {found}, more than the {_megapixels(max_pixels)} limit", hint
+        f"{source}: image {found} than the {limit}-megapixel limit",
+        "Images this large are refused to stay safe from decompression bombs; "
+        f"if it is your photo, save a copy of at most {limit} megapixels.",
     )
 
 
