@@ -22,8 +22,8 @@ stamp="$VENV/.faceaudit-installed"
 want="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing Python packages into .venv (first run takes a minute or two)"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[test]"
+  "$VENV/bin/python" -m pip install -qq --disable-pip-version-check --upgrade pip
+  "$VENV/bin/python" -m pip install -qq --disable-pip-version-check -e "$ROOT[test]"
   echo "$want" > "$stamp"
 fi
 
