@@ -1,0 +1,156 @@
+"""The demo's pictures, made at run time from images the installed packages ship.
+
+The fictional person is scikit-image's `astronaut` (a public-domain NASA portrait); other
+people come from insightface's bundled group photo `t1.jpg`; pictures without faces are
+scikit-image's `coffee` and `rocket` and a generated pattern. Everything is built in memory,
+deterministically (same bytes every run).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageEnhance
+
+# Where the portrait's face is (dlib HOG box on the 512x512 original): the demo's crops keep
+# it, and leave out the mission patch lower down, which HOG mistakes for a face.
+FACE_BOX = (175, 76, 265, 166)
+UPPER_BODY = (60, 0, 420, 300)
+
+
+@dataclass(frozen=True)
+class Photo:
+    name: str  # file name it is served under
+    data: bytes
+    content_type: str
+    shows_person: bool
+    other_people: bool
+    note: str
+
+
+def _astronaut() -> Image.Image:
+    from skimage import data
+
+    return Image.fromarray(data.astronaut()).crop(UPPER_BODY)
+
+
+def _group() -> Image.Image:
+    spec = find_spec("insightface")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("insightface is not installed: its bundled group photo is needed for the demo")
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "images" / "t1.jpg"
+    return Image.open(path).convert("RGB")
+
+
+def _encode(image: Image.Image, fmt: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def _jpeg(image: Image.Image, quality: int = 88, exif: bytes | None = None) -> bytes:
+    if exif is None:
+        return _encode(image, "JPEG", quality=quality)
+    return _encode(image, "JPEG", quality=quality, exif=exif)
+
+
+def _scaled(image: Image.Image, factor: float) -> Image.Image:
+    size = (round(image.width * factor), round(image.height * factor))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def _gps_exif() -> bytes:
+    """EXIF of a made-up phone photo: a place, a time, a camera and its serial number."""
+    exif = Image.Exif()
+    exif[0x010F] = "Demophone"  # Make
+    exif[0x0110] = "DP-1"  # Model
+    exif[0x0132] = "2026:06:01 14:03:00"  # DateTime
+    ifd = exif.get_ifd(0x8769)  # Exif IFD
+    ifd[0x9003] = "2026:06:01 14:03:00"  # DateTimeOriginal
+    ifd[0xA431] = "DP1-0042-7731"  # BodySerialNumber
+    gps = exif.get_ifd(0x8825)
+    gps[1] = "N"
+    gps[2] = (52.0, 22.0, 12.5)
+    gps[3] = "E"
+    gps[4] = (4.0, 53.0, 40.2)
+    return exif.tobytes()
+
+
+def _pattern() -> Image.Image:
+    y, x = np.mgrid[0:480, 0:720]
+    rgb = np.stack([(x * 255 // 719), (y * 255 // 479), ((x + y) % 64) * 4], axis=2).astype(np.uint8)
+    return Image.fromarray(rgb)
+
+
+def _textured_background(width: int, height: int) -> Image.Image:
+    rng = np.random.default_rng(7)
+    noise = rng.integers(90, 170, size=(height // 8, width // 8, 3), dtype=np.uint8)
+    return Image.fromarray(noise).resize((width, height), Image.Resampling.BICUBIC)
+
+
+def reference_photos() -> list[tuple[str, bytes]]:
+    """Enrolment photos: each shows the person alone."""
+    person = _astronaut()
+    left, top, right, bottom = FACE_BOX
+    ox, oy = UPPER_BODY[:2]
+    tight = person.crop((left - ox - 45, top - oy - 55, right - ox + 45, bottom - oy + 45))
+    brighter = ImageEnhance.Brightness(person).enhance(1.15).rotate(4, resample=Image.Resampling.BICUBIC,
+                                                                     fillcolor=(128, 128, 128))
+    return [
+        ("alex-portrait.jpg", _jpeg(person, 92)),
+        ("alex-close.jpg", _jpeg(_scaled(tight, 1.6), 92)),
+        ("alex-bright.jpg", _jpeg(brighter, 90)),
+    ]
+
+
+def public_photos() -> list[Photo]:
+    """What the fictional person's accounts show, each labelled."""
+    person = _astronaut()
+    group = _group()
+    left, top, right, bottom = FACE_BOX
+    ox, oy = UPPER_BODY[:2]
+    head = person.crop((left - ox - 60, top - oy - 60, right - ox + 60, bottom - oy + 60))
+
+    small_scene = _textured_background(1600, 1000)
+    small_scene.paste(_scaled(person, 0.7), (1050, 520))
+
+    together = Image.new("RGB", (group.width // 2 + person.width, max(group.height, person.height)), (40, 40, 40))
+    together.paste(group.crop((0, 0, group.width // 2, group.height)), (0, 0))
+    together.paste(person, (group.width // 2, 0))
+
+    one_other = group.crop((0, 160, 330, 560))
+    another = group.crop((group.width - 330, 160, group.width, 560))
+
+    def photo(name: str, data: bytes, ctype: str, person_: bool, others: bool, note: str) -> Photo:
+        return Photo(name, data, ctype, person_, others, note)
+
+    return [
+        photo("avatar.jpg", _jpeg(_scaled(head, 1.2)), "image/jpeg", True, False, "head crop, used as avatar"),
+        photo("portrait.jpg", _jpeg(person, 85), "image/jpeg", True, False, "the portrait"),
+        photo("mirror.jpg", _jpeg(person.transpose(Image.Transpose.FLIP_LEFT_RIGHT)), "image/jpeg", True, False,
+              "mirror image"),
+        photo("lowq.jpg", _jpeg(_scaled(person, 0.8), 30), "image/jpeg", True, False, "re-encoded, JPEG quality 30"),
+        photo("portrait.webp", _encode(_scaled(person, 0.9), "WEBP", quality=80), "image/webp", True, False, "WebP"),
+        photo("big.png", _encode(_scaled(person, 1.5), "PNG"), "image/png", True, False, "PNG, scaled up 1.5x"),
+        photo("crowd-small.jpg", _jpeg(small_scene), "image/jpeg", True, False,
+              "small face inside a large picture"),
+        photo("with-friends.jpg", _jpeg(together), "image/jpeg", True, True, "the person beside other people"),
+        photo("holiday.jpg", _jpeg(person, 90, exif=_gps_exif()), "image/jpeg", True, False,
+              "carries EXIF GPS, time, camera and serial"),
+        photo("group.jpg", _jpeg(group), "image/jpeg", False, True, "other people only"),
+        photo("friend-1.jpg", _jpeg(one_other), "image/jpeg", False, True, "another person"),
+        photo("friend-2.jpg", _jpeg(another), "image/jpeg", False, True, "another person"),
+        photo("coffee.jpg", _jpeg(Image.fromarray(_skimage("coffee"))), "image/jpeg", False, False, "no face"),
+        photo("rocket.jpg", _jpeg(Image.fromarray(_skimage("rocket"))), "image/jpeg", False, False, "no face"),
+        photo("pattern.png", _encode(_pattern(), "PNG"), "image/png", False, False, "no face"),
+    ]
+
+
+def _skimage(name: str) -> np.ndarray:
+    from skimage import data
+
+    return np.asarray(getattr(data, name)())
