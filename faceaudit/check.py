@@ -23,11 +23,9 @@ def check_photos(template: Template, paths: list[Path], model_dir: Path | None =
         except (ImageRejected, UsageError) as exc:  # a bad or missing file: say so, go on
             results.append({"path": str(path), "faces": [], "error": exc.message})
             continue
-        faces = []
-        for face in engine.detect(image.rgb):
-            match = matcher.match(face.embedding)
-            faces.append({"verdict": match.verdict.value, "similarity": round(match.similarity, 4),
-                          "box": face.box.as_list()})
-        faces.sort(key=lambda f: -f["similarity"])
+        matched = sorted(((matcher.match(f.embedding), f) for f in engine.detect(image.rgb)),
+                         key=lambda pair: -pair[0].similarity)
+        faces = [{"verdict": m.verdict.value, "similarity": round(m.similarity, 4), "box": f.box.as_list()}
+                 for m, f in matched]
         results.append({"path": str(path), "faces": faces})
     return results

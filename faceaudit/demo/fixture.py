@@ -11,7 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from faceaudit.demo import photos as demo_photos
-from faceaudit.demo.mastodon_api import FixtureAccount, FixtureMedia, FixtureStatus, mastodon_handler
+from faceaudit.demo.mastodon_api import (
+    FixtureAccount,
+    FixtureMedia,
+    FixtureStatus,
+    mastodon_handler,
+)
 from faceaudit.demo.server import Handler
 from faceaudit.demo.website import HOST as WEBSITE_HOST
 from faceaudit.demo.website import website_handler
