@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from typer.exceptions import TyperException
 
 from faceaudit import __version__, consent
-from faceaudit.errors import ExitCode, FaceauditError, NotEnrolled, UsageError
+from faceaudit.errors import ConsentRequired, ExitCode, FaceauditError, NotEnrolled, UsageError
 from faceaudit.workspace import Account, Workspace, default_home
 
 app = typer.Typer(
@@ -63,7 +63,7 @@ def consent_command(
                                  "run `faceaudit consent` in a terminal, or `faceaudit consent --accept` in scripts")
             answer = typer.prompt("Type yes to agree")
             if answer.strip().lower() != "yes":
-                raise FaceauditError("consent not given: nothing was recorded", "run `faceaudit consent` again when ready")
+                raise ConsentRequired("consent not given: nothing was recorded", "run `faceaudit consent` again when ready")
         record = consent.accept(ws, "--accept" if accept else "interactive")
     out.print(f"Consent recorded: version {record.version}, {record.accepted_at}, text sha256 {record.text_sha256[:16]}…")
 

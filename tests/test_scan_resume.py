@@ -67,3 +67,59 @@ def test_an_interrupted_scan_resumes_and_analyses_nothing_twice(tmp_path, chromi
         found = {r[0] for r in ws.db.execute(
             "SELECT i.url FROM findings f JOIN images i ON i.id = f.image_id WHERE f.verdict = 'you'")}
         assert found == set(fixture.person_images)
+
+
+def test_a_scan_killed_with_sigkill_resumes_on_the_next_scan(tmp_path, chromium):
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    fixture = build_demo_fixture()
+    refs = []
+    for name, data in fixture.reference_photos:
+        (tmp_path / name).write_bytes(data)
+        refs.append(str(tmp_path / name))
+    home = tmp_path / "ws"
+    with FixtureServer(fixture.sites) as server:
+        assert server.certificate is not None
+        cli = [sys.executable, "-m", "faceaudit", "--home", str(home)]
+        net = [a for r in server.resolve_args() for a in ("--resolve", r)]
+        net += ["--ca-cert", str(server.certificate.cert_pem), "--no-dns"]
+        subprocess.run([*cli, "consent", "--accept"], check=True, capture_output=True)
+        subprocess.run([*cli, "enroll", "--engine", "dlib", *refs], check=True, capture_output=True)
+        for url in fixture.account_urls:
+            subprocess.run([*cli, "accounts", "add", url], check=True, capture_output=True)
+
+        scan = subprocess.Popen([*cli, "scan", *net], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        recorded = 0
+        while time.monotonic() < deadline and scan.poll() is None:
+            with sqlite3.connect(f"file:{home / 'faceaudit.db'}?mode=ro", uri=True) as db:
+                recorded = db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+            if recorded >= 4:
+                break
+            time.sleep(0.05)
+        assert scan.poll() is None, "the scan finished before it could be killed"
+        os.kill(scan.pid, signal.SIGKILL)
+        scan.wait()
+
+        with Workspace.open(home) as ws:
+            assert ws.latest_scan()["status"] == "running"  # killed: nobody marked it
+            before = ws.db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+        assert 4 <= before < 19
+        fetched_before = len(server.log)
+        resumed = subprocess.run([*cli, "scan", *net], capture_output=True, text=True)
+        assert resumed.returncode == 0, resumed.stderr
+        second_half = [path for _, path in server.log[fetched_before:]]
+
+    with Workspace.open(home) as ws:
+        scans = ws.db.execute("SELECT id, status FROM scans").fetchall()
+        urls = [r[0] for r in ws.db.execute("SELECT url FROM images")]
+        done_first = [r[0] for r in ws.db.execute("SELECT url FROM images ORDER BY id LIMIT ?", (before,))]
+    assert [tuple(s) for s in scans] == [(1, "complete")]
+    assert len(urls) == len(set(urls)) == 19
+    for url in done_first:  # what the killed scan recorded was not fetched again
+        assert url.split("://", 1)[1].split("/", 1)[1] not in {p.lstrip("/") for p in second_half}
