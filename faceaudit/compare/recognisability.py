@@ -3,8 +3,8 @@
 The score combines four measured parts, each scaled to 0..1:
 - size: face box height in pixels; 0 at 24 px or less, 1 at 112 px or more (the input size of
   common recognition models: larger faces add little).
-- pose: how frontal the face is, from the eyes' distances to the nose tip (1 = frontal,
-  0 = fully turned).
+- pose: how frontal the face is: where the nose tip falls between the eyes along the eye
+  line (1 = midway, frontal; 0 = on or beyond one eye, turned to profile).
 - sharpness: variance of the Laplacian on the face crop; 0 at 0, 1 at 200 or more.
 - detection: the engine's detection score relative to its `confident_score`.
 score = 100 * size^0.5 * (0.45 + 0.25 pose + 0.2 sharpness + 0.1 detection), rounded.
@@ -20,16 +20,19 @@ from faceaudit.types import DetectedFace
 
 
 def frontalness(face: DetectedFace, engine: type[FaceEngine]) -> float:
+    """1 when the nose tip sits midway between the eyes along the eye line, 0 when it sits
+    on or beyond one eye (a face turned to profile)."""
     eye_a, eye_b, nose_index = engine.landmark_roles
     points = np.asarray(face.landmarks, dtype=np.float32)
     a = points[list(eye_a)].mean(axis=0)
     b = points[list(eye_b)].mean(axis=0)
-    nose = points[nose_index]
-    da = float(np.linalg.norm(nose - a))
-    db = float(np.linalg.norm(nose - b))
-    if da + db == 0:
+    span = float(np.linalg.norm(b - a))
+    if span == 0.0:
         return 0.0
-    return max(0.0, 1.0 - abs(da - db) / (da + db) * 2.0)
+    along = float(np.dot(points[nose_index] - a, (b - a) / span))  # 0 at eye a, span at eye b
+    if along <= 0.0 or along >= span:
+        return 0.0
+    return 1.0 - abs(along - span / 2) / (span / 2)
 
 
 def score(face: DetectedFace, engine: type[FaceEngine]) -> int:

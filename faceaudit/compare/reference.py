@@ -57,6 +57,12 @@ def reference_face(engine: FaceEngine, photo: ReferencePhoto) -> ReferenceFace:
             f"{photo.name}: the face is only {face.box.height} px tall (at least {MIN_FACE_PX} px needed)",
             "use a larger or closer photo of your face",
         )
+    if face.det_score < engine.min_enrol_score:
+        raise EnrolmentRefused(
+            f"{photo.name}: the face is found only faintly (detection score {face.det_score:.2f}, "
+            f"at least {engine.min_enrol_score:.2f} needed)",
+            "use a sharper, well-lit photo where your face looks at the camera",
+        )
     return ReferenceFace(
         photo_name=Path(photo.name).name,
         photo_sha256=hashlib.sha256(photo.data).hexdigest(),

@@ -47,7 +47,9 @@ class FaceEngine(ABC):
     # used to estimate how frontal a face is.
     landmark_roles: ClassVar[tuple[tuple[int, ...], tuple[int, ...], int]]
     # Detection scores are on each engine's own scale: this one maps to "certain" (1.0).
-    confident_score: ClassVar[float] = 1.0
+    confident_score: ClassVar[float]
+    # Reference faces detected less surely than this are refused at enrolment.
+    min_enrol_score: ClassVar[float]
 
     def __init__(self, model_dir: Path | None = None) -> None:
         self.model_dir = model_dir

@@ -159,6 +159,9 @@ def pack_status(root: Path | None = None) -> list[dict[str, Any]]:
 class InsightFaceEngine(FaceEngine):
     name = "insightface"
     embedding_size = 512
+    landmark_roles = ((0,), (1,), 2)  # SCRFD keypoints: left eye, right eye, nose, mouth corners
+    confident_score = 0.9  # detection probability
+    min_enrol_score = 0.7
 
     def __init__(
         self,
