@@ -92,10 +92,12 @@ def enroll_command(
         err.print(f"engine: {name} ({why})")
         face_engine = make_engine(name, model_dir, confirm_download=_confirm_download)
         with err.status(f"finding faces in {len(photos)} photo(s)…"):
-            faces = build_template(face_engine, read_photos(photos), existing.faces if existing else ())
-        ws.save_template(face_engine.name, face_engine.describe(), faces, add=add)
-        total = len(faces) + (len(existing.faces) if existing else 0)
-    out.print(f"Enrolled {len(faces)} reference face(s) with the {name} engine ({total} in the template).")
+            enrolment = build_template(face_engine, read_photos(photos), existing.faces if existing else ())
+        ws.save_template(face_engine.name, face_engine.describe(), enrolment.faces, add=add)
+        total = len(enrolment.faces) + (len(existing.faces) if existing else 0)
+    out.print(f"Enrolled {len(enrolment.faces)} reference face(s) with the {name} engine ({total} in the template).")
+    for warning in enrolment.warnings:
+        err.print(f"[yellow]note[/yellow]: {escape(warning)}")
 
 
 def _confirm_download(pack: str, size: int | None) -> bool:

@@ -71,6 +71,10 @@ MIGRATIONS: list[tuple[str, str]] = [
             thumbnail BLOB);
         """,
     ),
+    (
+        "002_reference_pose",
+        "ALTER TABLE reference_faces ADD COLUMN frontal REAL NOT NULL DEFAULT 1.0",
+    ),
 ]
 
 
@@ -100,6 +104,7 @@ class ReferenceFace:
     embedding: Embedding
     det_score: float
     face_px: int
+    frontal: float = 1.0  # 1 = looking at the camera (compare/recognisability.py)
 
 
 @dataclass(frozen=True)
@@ -242,7 +247,7 @@ class Workspace:
         faces = [
             ReferenceFace(r["photo_name"], r["photo_sha256"],
                           np.frombuffer(r["embedding"], dtype=np.float32).copy(),
-                          r["det_score"], r["face_px"])
+                          r["det_score"], r["face_px"], r["frontal"])
             for r in self.db.execute("SELECT * FROM reference_faces ORDER BY id")
         ]
         return Template(row["engine"], json.loads(row["engine_info"]), row["created_at"], faces)
@@ -256,10 +261,10 @@ class Workspace:
                 db.execute("INSERT INTO template VALUES (1, ?, ?, ?)", (engine, json.dumps(engine_info), now()))
             for face in faces:
                 db.execute(
-                    "INSERT INTO reference_faces (photo_name, photo_sha256, embedding, det_score, face_px, added_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO reference_faces (photo_name, photo_sha256, embedding, det_score, face_px,"
+                    " frontal, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (face.photo_name, face.photo_sha256, np.asarray(face.embedding, np.float32).tobytes(),
-                     face.det_score, face.face_px, now()),
+                     face.det_score, face.face_px, face.frontal, now()),
                 )
 
     # -- accounts ----------------------------------------------------------------------------

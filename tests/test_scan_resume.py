@@ -43,7 +43,7 @@ def test_an_interrupted_scan_resumes_and_analyses_nothing_twice(tmp_path, chromi
         policy = NetworkPolicy(resolve={h: ("127.0.0.1", server.port) for h in fixture.sites},
                                allow_dns=False, ca_cert=server.certificate.cert_pem, min_interval=0.0)
         consent.accept(ws, "--accept")
-        faces = build_template(engine, [ReferencePhoto(n, d) for n, d in fixture.reference_photos])
+        faces = build_template(engine, [ReferencePhoto(n, d) for n, d in fixture.reference_photos]).faces
         ws.save_template(engine.name, engine.describe(), faces)
         for url in fixture.account_urls:
             ws.add_account(url, sites.find(url).name)

@@ -10,12 +10,20 @@ from pathlib import Path
 
 from faceaudit.compare.engines.base import FaceEngine
 from faceaudit.compare.imageio import decode
+from faceaudit.compare.recognisability import frontalness
 from faceaudit.errors import EnrolmentRefused, ImageRejected
 from faceaudit.types import DetectedFace
 from faceaudit.workspace import ReferenceFace
 
 MIN_FACE_PX = 80  # reference faces smaller than this make a poor template
 MAX_PHOTOS = 20
+# Sharpness is the Laplacian variance of the face scaled to 112 px (compare/engines/base.py).
+# In ../shared/faces the deliberately blurred sample measures 14; every ordinary photo 46 or more.
+MIN_SHARPNESS = 30.0
+# frontalness() is 1 for a face looking at the camera, 0 in profile; the least frontal usable
+# faces in ../shared/faces measure about 0.4.
+MIN_FRONTALNESS = 0.3
+NARROW_FRONTALNESS = 0.85  # every reference face above this: all look straight at the camera
 
 
 @dataclass(frozen=True)
@@ -63,17 +71,35 @@ def reference_face(engine: FaceEngine, photo: ReferencePhoto) -> ReferenceFace:
             f"at least {engine.min_enrol_score:.2f} needed)",
             "use a sharper, well-lit photo where your face looks at the camera",
         )
+    if face.sharpness < MIN_SHARPNESS:
+        raise EnrolmentRefused(
+            f"{photo.name}: the face is blurry (sharpness {face.sharpness:.0f}, at least {MIN_SHARPNESS:.0f} needed)",
+            "use a sharp photo: steady camera, face in focus",
+        )
+    pose = frontalness(face, type(engine))
+    if pose < MIN_FRONTALNESS:
+        raise EnrolmentRefused(
+            f"{photo.name}: the face is turned too far from the camera (frontal {pose:.2f}, at least {MIN_FRONTALNESS} needed)",
+            "use a photo where both eyes are visible",
+        )
     return ReferenceFace(
         photo_name=Path(photo.name).name,
         photo_sha256=hashlib.sha256(photo.data).hexdigest(),
         embedding=face.embedding,
         det_score=face.det_score,
         face_px=face.box.height,
+        frontal=round(pose, 3),
     )
 
 
+@dataclass(frozen=True)
+class Enrolment:
+    faces: list[ReferenceFace]  # the new reference faces
+    warnings: list[str]  # accepted, but the template could be better: say how
+
+
 def build_template(engine: FaceEngine, photos: Sequence[ReferencePhoto],
-                   existing: Sequence[ReferenceFace] = ()) -> list[ReferenceFace]:
+                   existing: Sequence[ReferenceFace] = ()) -> Enrolment:
     """Reference faces for `photos`, checked to be one person together with `existing` ones."""
     if not photos:
         raise EnrolmentRefused("no reference photos given", "faceaudit enroll me1.jpg me2.jpg")
@@ -82,7 +108,23 @@ def build_template(engine: FaceEngine, photos: Sequence[ReferencePhoto],
                                "choose the clearest, most varied ones")
     new = [reference_face(engine, photo) for photo in photos]
     check_one_person(engine, [*existing, *new])
-    return new
+    return Enrolment(new, narrow_set_warnings([*existing, *new]))
+
+
+def narrow_set_warnings(faces: Sequence[ReferenceFace]) -> list[str]:
+    """A template of one photo, or only straight-on faces, misses photos taken from the side."""
+    warnings = []
+    if len(faces) < 3:
+        warnings.append(
+            f"only {len(faces)} reference photo(s): 3 to 5 varied ones (lighting, angle, years) "
+            "find more of your photos; add them with `faceaudit enroll --add`"
+        )
+    if len(faces) >= 2 and all(f.frontal >= NARROW_FRONTALNESS for f in faces):
+        warnings.append(
+            "every reference photo looks straight at the camera: add one or two with your head "
+            "turned a little, so side views are recognised too"
+        )
+    return warnings
 
 
 def check_one_person(engine: FaceEngine, faces: Sequence[ReferenceFace]) -> None:

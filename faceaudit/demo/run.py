@@ -33,7 +33,7 @@ def run_demo(progress: ScanProgress | None = None) -> tuple[Any, dict[str, Any]]
         with Workspace.open(Path(tmp) / "workspace") as ws:
             consent.accept(ws, "demo")
             engine = DlibEngine()
-            faces = build_template(engine, [ReferencePhoto(name, data) for name, data in fixture.reference_photos])
+            faces = build_template(engine, [ReferencePhoto(name, data) for name, data in fixture.reference_photos]).faces
             ws.save_template(engine.name, engine.describe(), faces)
             for url in fixture.account_urls:
                 ws.add_account(url, sites.find(url).name)

@@ -96,17 +96,15 @@ def normalise(vector: npt.ArrayLike) -> npt.NDArray[np.float32]:
 
 
 def sharpness(image: RGBImage, box: tuple[int, int, int, int]) -> float:
-    """Variance of a 4-neighbour Laplacian over the face crop, in grey levels squared."""
+    """Variance of a 4-neighbour Laplacian over the face crop scaled to 112x112 pixels (the
+    size recognition models look at), in grey levels squared: comparable across face sizes."""
+    from PIL import Image
+
     left, top, right, bottom = box
     crop = image[max(top, 0) : max(bottom, 0), max(left, 0) : max(right, 0)]
     if crop.size == 0 or min(crop.shape[:2]) < 3:
         return 0.0
-    grey = crop.astype(np.float32).mean(axis=2)
-    lap = (
-        -4 * grey[1:-1, 1:-1]
-        + grey[:-2, 1:-1]
-        + grey[2:, 1:-1]
-        + grey[1:-1, :-2]
-        + grey[1:-1, 2:]
-    )
+    grey = Image.fromarray(np.ascontiguousarray(crop)).convert("L").resize((112, 112), Image.Resampling.BILINEAR)
+    g = np.asarray(grey, dtype=np.float32)
+    lap = -4 * g[1:-1, 1:-1] + g[:-2, 1:-1] + g[2:, 1:-1] + g[1:-1, :-2] + g[1:-1, 2:]
     return float(lap.var())

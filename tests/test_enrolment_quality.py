@@ -1,0 +1,114 @@
+"""Enrolment quality gates: tiny, faint, blurry and turned faces are refused with a reason;
+a narrow reference set is accepted with advice."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from faceaudit.compare.engines.base import Availability, FaceEngine, RGBImage
+from faceaudit.compare.reference import ReferencePhoto, build_template, narrow_set_warnings
+from faceaudit.errors import EnrolmentRefused, ExitCode
+from faceaudit.types import Box, DetectedFace
+from faceaudit.workspace import ReferenceFace
+from tests.support import FACES, faceaudit, needs_faces
+
+FRONTAL = np.array([[30, 40], [40, 40], [60, 40], [70, 40], [50, 60]], np.float32)
+PROFILE = np.array([[60, 40], [66, 40], [80, 40], [86, 40], [88, 60]], np.float32)
+
+
+class FakeEngine(FaceEngine):
+    """Returns one prepared face for every image: the gates are what is under test."""
+
+    name = "dlib"  # borrows dlib's thresholds
+    embedding_size = 4
+    landmark_roles = ((0, 1), (2, 3), 4)
+    confident_score = 2.0
+    min_enrol_score = 0.3
+
+    def __init__(self, face: DetectedFace) -> None:
+        super().__init__(None)
+        self.face = face
+
+    @classmethod
+    def availability(cls, model_dir: Path | None = None) -> Availability:
+        return Availability(True, "fake")
+
+    def _load(self) -> None:
+        pass
+
+    def _detect(self, image: RGBImage) -> list[DetectedFace]:
+        return [self.face]
+
+
+def _face(height: int = 120, score: float = 1.5, sharp: float = 200.0, points=FRONTAL) -> DetectedFace:
+    return DetectedFace(Box(0, 0, height, height), points * height / 100, score,
+                        np.array([1, 0, 0, 0], np.float32), sharp)
+
+
+def _photo(name: str = "me.jpg") -> ReferencePhoto:
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 200), (120, 100, 90)).save(buffer, "JPEG")
+    return ReferencePhoto(name, buffer.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("face", "reason"),
+    [
+        (_face(height=60), "only 60 px tall"),
+        (_face(score=0.1), "found only faintly"),
+        (_face(sharp=10.0), "blurry"),
+        (_face(points=PROFILE), "turned too far"),
+    ],
+)
+def test_poor_reference_faces_are_refused_with_the_reason(face, reason):
+    with pytest.raises(EnrolmentRefused, match=reason) as refused:
+        build_template(FakeEngine(face), [_photo("holiday.jpg")])
+    assert "holiday.jpg" in refused.value.message
+    assert refused.value.hint
+
+
+def test_a_good_face_is_accepted_and_its_pose_kept():
+    enrolment = build_template(FakeEngine(_face()), [_photo(), _photo("me2.jpg"), _photo("me3.jpg")])
+    assert [f.photo_name for f in enrolment.faces] == ["me.jpg", "me2.jpg", "me3.jpg"]
+    assert enrolment.faces[0].frontal == pytest.approx(1.0)
+
+
+def test_more_than_twenty_photos_are_refused():
+    with pytest.raises(EnrolmentRefused, match="at most 20"):
+        build_template(FakeEngine(_face()), [_photo(f"me{i}.jpg") for i in range(21)])
+
+
+def _ref(frontal: float) -> ReferenceFace:
+    return ReferenceFace("me.jpg", "00", np.array([1, 0, 0, 0], np.float32), 1.5, 120, frontal)
+
+
+def test_a_narrow_reference_set_gets_advice_not_a_refusal():
+    assert any("only 1 reference photo" in w for w in narrow_set_warnings([_ref(0.95)]))
+    assert any("straight at the camera" in w for w in narrow_set_warnings([_ref(0.95)] * 4))
+    assert narrow_set_warnings([_ref(0.95), _ref(0.6), _ref(0.9)]) == []
+
+
+@needs_faces
+def test_the_blurred_sample_photo_is_refused_by_the_cli(tmp_path):
+    faceaudit(tmp_path, "consent", "--accept")
+    result = faceaudit(tmp_path, "enroll", "--engine", "dlib", str(FACES / "unlabelled/blur.jpg"))
+    assert result.code == ExitCode.ENROLMENT
+    assert "blur.jpg" in result.err and "blurry" in result.err
+
+
+@needs_faces
+def test_enrolling_one_photo_works_and_suggests_more(tmp_path):
+    faceaudit(tmp_path, "consent", "--accept")
+    result = faceaudit(tmp_path, "enroll", "--engine", "dlib", str(FACES / "people/barack_obama/obama.jpg"))
+    assert result.code == 0, result.err
+    assert "only 1 reference photo" in result.err
+    added = faceaudit(tmp_path, "enroll", "--add", str(FACES / "people/barack_obama/obama2.jpg"))
+    assert added.code == 0, added.err
+    assert "2 in the template" in added.out
+    refused = faceaudit(tmp_path, "enroll", "--add", str(FACES / "people/joe_biden/biden.jpg"))
+    assert refused.code == ExitCode.ENROLMENT and "biden.jpg" in refused.err
