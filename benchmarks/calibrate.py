@@ -1,84 +1,153 @@
-"""Calibrate an engine's you/maybe thresholds on ../shared/faces and print the figures.
+"""Calibrate an engine's `you` / `maybe` thresholds on ../shared/faces and print the figures.
 
-Protocol: every labelled single-face photo that is not a derived copy (labels.csv notes) is
-embedded once. Genuine pairs are two independent photos of one identity; impostor pairs are
-photos of two different identities. For each threshold we print the genuine-accept rate
-(GAR) and false-accept rate (FAR), then the rates at the engine's configured thresholds.
+Protocol (enrol on some, check the rest): photos labelled with one face and an identity,
+leaving out derived copies (resized, cropped or re-encoded versions of another photo, per the
+notes in labels.csv). For every identity with two or more such photos, the first half (at least
+one, by file name) is enrolled as a template and the rest are checked against it: genuine
+scores. Every photo of every other identity is checked against that template too: impostor
+scores. A photo's score is its largest face's best similarity to the template, computed with
+the same face search and matcher that `faceaudit check` uses.
 
-    .venv/bin/python benchmarks/calibrate.py [--engine dlib] [--faces ../shared/faces]
+    .venv/bin/python benchmarks/calibrate.py [--engine dlib] [--faces ../shared/faces] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import itertools
+import json
 import re
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from faceaudit.compare.engines import engine_class
-from faceaudit.compare.imageio import decode_path
+from faceaudit.compare.engines import make_engine
+from faceaudit.compare.engines.base import FaceEngine
+from faceaudit.compare.faces import find_faces
+from faceaudit.compare.matcher import Matcher
+from faceaudit.types import Embedding
 
 DERIVED = re.compile(r"variant|crop|cop(y|ies)|identical|near-duplicate|PNG of|resized|re-encoded", re.I)
+DEFAULT_FACES = Path(__file__).resolve().parents[1].parent / "shared" / "faces"
 
 
-def independent_photos(faces: Path) -> list[tuple[str, str]]:
-    rows = list(csv.DictReader((faces / "labels.csv").open()))
-    return [
-        (row["file"], row["identity"])
-        for row in rows
-        if row["identity"] and row["faces"] == "1" and not DERIVED.search(row["note"] or "")
-    ]
+@dataclass
+class Calibration:
+    engine: str
+    single_face_photos: int = 0
+    detected: int = 0
+    missed: list[str] = field(default_factory=list)
+    templates: dict[str, list[str]] = field(default_factory=dict)  # identity -> enrolled files
+    genuine: list[tuple[str, str, float]] = field(default_factory=list)  # (identity, file, score)
+    impostor: list[tuple[str, str, float]] = field(default_factory=list)  # (template identity, file, score)
+    seconds_per_photo: float = 0.0
+
+    def rates(self, threshold: float) -> tuple[float, float]:
+        g = np.array([s for *_, s in self.genuine])
+        i = np.array([s for *_, s in self.impostor])
+        return float(np.mean(g >= threshold)), float(np.mean(i >= threshold))
+
+
+def labelled(faces: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader((faces / "labels.csv").open(encoding="utf-8")))
+
+
+def largest_face(engine: FaceEngine, path: Path) -> Embedding | None:
+    search = find_faces(engine, path.read_bytes(), source=str(path))
+    if not search.faces:
+        return None
+    return max(search.faces, key=lambda f: f.box.width * f.box.height).embedding
+
+
+def calibrate(engine: FaceEngine, faces: Path, identities: set[str] | None = None) -> Calibration:
+    result = Calibration(engine.name)
+    rows = [r for r in labelled(faces) if r["faces"] == "1" and r["identity"]]
+    if identities is not None:
+        rows = [r for r in rows if r["identity"] in identities]
+    embeddings: dict[str, Embedding] = {}
+    started = time.perf_counter()
+    for row in rows:
+        vector = largest_face(engine, faces / row["file"])
+        result.single_face_photos += 1
+        if vector is None:
+            result.missed.append(row["file"])
+        else:
+            result.detected += 1
+            embeddings[row["file"]] = vector
+    result.seconds_per_photo = (time.perf_counter() - started) / max(len(rows), 1)
+    independent: dict[str, list[str]] = {}
+    for row in rows:
+        if row["file"] in embeddings and not DERIVED.search(row["note"] or ""):
+            independent.setdefault(row["identity"], []).append(row["file"])
+    for identity, files in sorted(independent.items()):
+        if len(files) < 2:
+            continue
+        files = sorted(files)
+        enrol, check = files[: max(1, len(files) // 2)], files[max(1, len(files) // 2):]
+        result.templates[identity] = enrol
+        matcher = Matcher([embeddings[f] for f in enrol], engine.thresholds)
+        for file in check:
+            result.genuine.append((identity, file, float(matcher.similarity(embeddings[file])[0])))
+        for other, other_files in independent.items():
+            if other != identity:
+                for file in other_files:
+                    result.impostor.append((identity, file, float(matcher.similarity(embeddings[file])[0])))
+    return result
+
+
+def report(result: Calibration, engine: FaceEngine) -> dict[str, object]:
+    t = engine.thresholds
+    curve = {f"{x:.2f}": dict(zip(("GAR", "FAR"), result.rates(float(x)), strict=True))
+             for x in np.arange(0.80, 0.985, 0.01)}
+    you_gar, you_far = result.rates(t.you)
+    maybe_gar, maybe_far = result.rates(t.maybe)
+    return {
+        "engine": result.engine,
+        "single_face_photos": result.single_face_photos,
+        "detection_rate": result.detected / max(result.single_face_photos, 1),
+        "missed": result.missed,
+        "templates": len(result.templates),
+        "genuine_checks": len(result.genuine),
+        "impostor_checks": len(result.impostor),
+        "you": {"threshold": t.you, "GAR": you_gar, "FAR": you_far},
+        "maybe": {"threshold": t.maybe, "GAR": maybe_gar, "FAR": maybe_far},
+        "curve": curve,
+        "worst_genuine": sorted(result.genuine, key=lambda x: x[2])[:5],
+        "worst_impostor": sorted(result.impostor, key=lambda x: -x[2])[:5],
+        "seconds_per_photo": round(result.seconds_per_photo, 3),
+    }
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engine", default="dlib")
-    parser.add_argument("--faces", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "faces")
+    parser.add_argument("--faces", type=Path, default=DEFAULT_FACES)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     if not (args.faces / "labels.csv").is_file():
         print(f"no labelled faces at {args.faces}", file=sys.stderr)
         return 2
-    engine = engine_class(args.engine)()
-    photos = independent_photos(args.faces)
-    embeddings: dict[str, np.ndarray] = {}
-    identity: dict[str, str] = {}
-    missed: list[str] = []
-    started = time.perf_counter()
-    for file, who in photos:
-        faces = engine.detect(decode_path(args.faces / file).rgb)
-        if not faces:
-            missed.append(file)
-            continue
-        best = max(faces, key=lambda f: f.box.width * f.box.height)
-        embeddings[file] = best.embedding
-        identity[file] = who
-    elapsed = time.perf_counter() - started
-    print(f"engine {args.engine}: {len(photos)} independent single-face photos, {elapsed:.1f} s "
-          f"({elapsed / max(len(photos), 1):.2f} s/photo)")
-    print(f"detection rate: {len(embeddings)}/{len(photos)} = {len(embeddings) / len(photos):.1%}"
-          + (f"; missed: {', '.join(missed)}" if missed else ""))
-    genuine: list[float] = []
-    impostor: list[float] = []
-    for a, b in itertools.combinations(sorted(embeddings), 2):
-        score = float(embeddings[a] @ embeddings[b])
-        (genuine if identity[a] == identity[b] else impostor).append(score)
-    g = np.array(genuine)
-    i = np.array(impostor)
-    print(f"pairs: {len(g)} genuine, {len(i)} impostor")
-    print(f"genuine similarity min {g.min():.3f} median {np.median(g):.3f}; "
-          f"impostor max {i.max():.3f} median {np.median(i):.3f}")
-    print("threshold   GAR      FAR")
-    for t in np.arange(0.80, 0.99, 0.01):
-        print(f"  {t:.2f}   {np.mean(g >= t):7.2%}  {np.mean(i >= t):7.3%}")
-    th = engine.thresholds
-    for name, t in (("you", th.you), ("maybe", th.maybe)):
-        print(f"at {name} = {t:.3f}: GAR {np.mean(g >= t):.2%}, FAR {np.mean(i >= t):.3%} "
-              f"({int(np.sum(i >= t))} of {len(i)} impostor pairs)")
+    engine = make_engine(args.engine)
+    figures = report(calibrate(engine, args.faces), engine)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return 0
+    print(f"engine {figures['engine']}: {figures['seconds_per_photo']} s per photo")
+    print(f"single-face detection: {figures['detection_rate']:.1%} of {figures['single_face_photos']} photos"
+          + (f"; missed: {', '.join(figures['missed'])}" if figures["missed"] else ""))  # type: ignore[arg-type]
+    print(f"{figures['templates']} templates; {figures['genuine_checks']} genuine and "
+          f"{figures['impostor_checks']} impostor checks")
+    print("threshold    GAR      FAR")
+    for threshold, rates in figures["curve"].items():  # type: ignore[attr-defined]
+        print(f"  {threshold}   {rates['GAR']:7.2%}  {rates['FAR']:7.3%}")
+    for name in ("you", "maybe"):
+        r = figures[name]
+        print(f"at {name} = {r['threshold']:.2f}: GAR {r['GAR']:.2%}, FAR {r['FAR']:.3%}")  # type: ignore[index]
+    print("lowest genuine:", [(i, f, round(s, 3)) for i, f, s in figures["worst_genuine"]])  # type: ignore[attr-defined]
+    print("highest impostor:", [(i, f, round(s, 3)) for i, f, s in figures["worst_impostor"]])  # type: ignore[attr-defined]
     return 0
 
 

@@ -7,6 +7,7 @@ fixture server with --resolve / --ca-cert / --no-dns), report --json.
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -47,11 +48,17 @@ def scanned(tmp_path_factory, chromium):
         assert enrolled.code == 0, enrolled.err
         for url in fixture.account_urls:
             assert faceaudit(home, "accounts", "add", url).code == 0
+        # A second connection held open keeps SQLite from folding its WAL back into the
+        # database when the scan closes: the WAL's own bytes are inspected too.
+        keeper = sqlite3.connect(home / "faceaudit.db")
+        keeper.execute("SELECT COUNT(*) FROM images").fetchone()
         scan = faceaudit(home, "scan", *net_args)
+        on_disk = {p.name: p.read_bytes() for p in Path(home).iterdir() if p.is_file()}
+        keeper.close()
         log = list(server.log)
     report = faceaudit(home, "report", "--json")
     assert report.code == 0, report.err
-    return fixture, home, scan, json.loads(report.out), log
+    return fixture, home, scan, json.loads(report.out), log, on_disk
 
 
 def _findings(report: dict) -> list[dict]:
@@ -59,7 +66,7 @@ def _findings(report: dict) -> list[dict]:
 
 
 def test_scan_finds_every_photo_of_the_person_and_nobody_else(scanned):
-    fixture, _, scan, report, _ = scanned
+    fixture, _, scan, report, _, _ = scanned
     assert scan.code == 0, scan.err
     yours = {f["image_url"] for f in _findings(report) if f["verdict"] == "you"}
     assert yours == set(fixture.person_images)
@@ -68,7 +75,7 @@ def test_scan_finds_every_photo_of_the_person_and_nobody_else(scanned):
 
 
 def test_scan_visits_only_the_listed_accounts(scanned):
-    fixture, _, _, _, log = scanned
+    fixture, _, _, _, log, _ = scanned
     hosts = {host for host, _ in log}
     assert hosts <= set(fixture.sites)
     account_paths = {urlsplit(u).path for u in fixture.account_urls}
@@ -79,15 +86,15 @@ def test_scan_visits_only_the_listed_accounts(scanned):
 
 
 def test_no_embedding_crop_or_thumbnail_of_another_person_is_on_disk(scanned):
-    fixture, home, _, report, _ = scanned
+    fixture, home, _, report, _, on_disk = scanned
     engine = DlibEngine()
     other_vectors = []
     for url in fixture.other_images:
         for face in engine.detect(decode(_image_bytes(fixture, url), source=url).rgb):
             other_vectors.append(face.embedding.tobytes())
     assert other_vectors, "the fixture should contain other people's faces"
-    files = [p for p in Path(home).iterdir() if p.is_file()]
-    blobs = b"".join(p.read_bytes() for p in files)
+    assert len(on_disk.get("faceaudit.db-wal", b"")) > 0, "the WAL should have been captured"
+    blobs = b"".join(on_disk.values()) + b"".join(p.read_bytes() for p in Path(home).iterdir() if p.is_file())
     for vector in other_vectors:
         # the first 8 values are enough to recognise a stored copy, in the DB or its WAL
         assert vector[:32] not in blobs
@@ -105,7 +112,7 @@ def test_no_embedding_crop_or_thumbnail_of_another_person_is_on_disk(scanned):
 
 
 def test_forget_after_a_scan_leaves_nothing(scanned, tmp_path):
-    _, home, _, _, _ = scanned
+    _, home, _, _, _, _ = scanned
     # copy the workspace so the other tests in this module keep theirs
     copy = tmp_path / "ws"
     copy.mkdir()
