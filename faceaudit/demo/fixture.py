@@ -1,14 +1,17 @@
 """The demo's fictional person, Alex Vega: a personal website and a Mastodon account, with labels.
 
 `person_images` lists the image URLs a logged-out scraper collects from these accounts that
-show Alex; the demo's report must find exactly those. Deliberately left out: the smaller
-`srcset` candidate on the website (the same picture as the larger one a scraper takes) and
-the photo in a boosted post on Mastodon (someone else's post: never fetched).
+show Alex; the demo's report must find exactly those. `other_images` and `noface_images` are
+the rest of what it collects. Deliberately in none of the three: the smaller `srcset`
+candidate on the website (a scraper takes the larger one of the same picture) and the photo in
+the boosted post on Mastodon (someone else's post, which the adapter skips). That boost carries
+a photo of another person, not of Alex, so a client that wrongly fetched it would still have
+nothing of Alex's to report: the test for skipping boosts is the crawl's, not the demo's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from faceaudit.demo import photos as demo_photos
 from faceaudit.demo.mastodon_api import (
@@ -17,13 +20,18 @@ from faceaudit.demo.mastodon_api import (
     FixtureStatus,
     mastodon_handler,
 )
+from faceaudit.demo.photos import Photo
 from faceaudit.demo.server import Handler
 from faceaudit.demo.website import HOST as WEBSITE_HOST
 from faceaudit.demo.website import website_handler
 
 MASTODON_HOST = "social.example"
+USERNAME = "alex"
+DISPLAY_NAME = "Alex Vega"
+AVATAR = "avatar.jpg"
+HEADER = "rocket.jpg"
 
-# What each Mastodon post shows, newest first: (status id, [file names]).
+# What each of Alex's own Mastodon posts shows, newest first: (status id, [file names]).
 MASTODON_POSTS = [
     ("1100", ["mirror.jpg"]),
     ("1090", ["group.jpg"]),
@@ -33,20 +41,21 @@ MASTODON_POSTS = [
     ("1050", ["holiday.jpg"]),
     ("1040", ["coffee.jpg"]),
 ]
-BOOSTED = "friend-2.jpg"  # in a boost of @someone_else's post: not Alex's to report
+BOOST = ("1030", "friend-2.jpg", "someone_else")  # status id, its photo, whose post it is
 # Website slots a scraper takes (the smaller srcset candidate is not one of them).
 WEBSITE_SLOTS = ["og", "twitter", "jsonld", "srcset_big", "picture", "picture_fallback",
-                 "lazy", "friends", "coffee", "background", "late"]
+                 "lazy", "friends", "others", "background", "late"]
 
 
 @dataclass
 class DemoFixture:
-    sites: dict[str, Handler]
+    sites: dict[str, Handler]  # host -> handler, for FixtureServer
     account_urls: list[str]
-    reference_photos: list[tuple[str, bytes]]
-    person_images: list[str]
-    other_images: list[str]
+    reference_photos: list[tuple[str, bytes]]  # (file name, bytes) for enrolment
+    person_images: list[str]  # absolute image URLs, as served, that show the person
+    other_images: list[str]  # faces of other people only
     noface_images: list[str]
+    boosted_images: list[str] = field(default_factory=list)  # served, not the account's own
 
 
 def build_demo_fixture() -> DemoFixture:
@@ -55,34 +64,39 @@ def build_demo_fixture() -> DemoFixture:
     def media(name: str, description: str = "") -> FixtureMedia:
         return FixtureMedia(name, photos[name].data, photos[name].content_type, description)
 
+    boost_id, boosted, boosted_from = BOOST
     alex = FixtureAccount(
-        username="alex",
-        display_name="Alex Vega",
-        avatar=media("avatar.jpg"),
-        header=media("rocket.jpg"),
+        username=USERNAME,
+        display_name=DISPLAY_NAME,
+        avatar=media(AVATAR),
+        header=media(HEADER),
         statuses=[FixtureStatus(sid, [media(n, photos[n].note) for n in names], text="new photo")
                   for sid, names in MASTODON_POSTS]
-        + [FixtureStatus("1030", [media(BOOSTED)], reblog_of="someone_else")],
+        + [FixtureStatus(boost_id, [media(boosted)], text="look at this", reblog_of=boosted_from)],
         discoverable=True,
     )
     website, slots = website_handler(photos)
-    exposed: list[tuple[str, str]] = [
-        (f"https://{WEBSITE_HOST}/images/{slots[s]}", slots[s]) for s in WEBSITE_SLOTS
-    ]
     files = f"https://{MASTODON_HOST}/system"
-    exposed += [(f"{files}/accounts/avatars/avatar.jpg", "avatar.jpg"),
-                (f"{files}/accounts/headers/rocket.jpg", "rocket.jpg")]
-    exposed += [(f"{files}/media_attachments/files/{n}", n) for _, names in MASTODON_POSTS for n in names]
-    urls = dict(exposed)  # de-duplicates URLs used in two slots
+    exposed: dict[str, str] = {f"https://{WEBSITE_HOST}/images/{slots[s]}": slots[s] for s in WEBSITE_SLOTS}
+    exposed[f"{files}/accounts/avatars/{AVATAR}"] = AVATAR
+    exposed[f"{files}/accounts/headers/{HEADER}"] = HEADER
+    exposed.update({f"{files}/media_attachments/files/{n}": n for _, names in MASTODON_POSTS for n in names})
 
-    def where(test: object) -> list[str]:
-        return sorted(url for url, name in urls.items() if test(photos[name]))  # type: ignore[operator]
+    def where(wanted: str) -> list[str]:
+        return sorted(url for url, name in exposed.items() if _category(photos[name]) == wanted)
 
     return DemoFixture(
         sites={WEBSITE_HOST: website, MASTODON_HOST: mastodon_handler(MASTODON_HOST, [alex])},
-        account_urls=[f"https://{WEBSITE_HOST}/", f"https://{MASTODON_HOST}/@alex"],
+        account_urls=[f"https://{WEBSITE_HOST}/", f"https://{MASTODON_HOST}/@{USERNAME}"],
         reference_photos=demo_photos.reference_photos(),
-        person_images=where(lambda p: p.shows_person),
-        other_images=where(lambda p: not p.shows_person and p.other_people),
-        noface_images=where(lambda p: not p.shows_person and not p.other_people),
+        person_images=where("person"),
+        other_images=where("others"),
+        noface_images=where("no face"),
+        boosted_images=[f"{files}/media_attachments/files/{boosted}"],
     )
+
+
+def _category(photo: Photo) -> str:
+    if photo.shows_person:
+        return "person"
+    return "others" if photo.other_faces else "no face"

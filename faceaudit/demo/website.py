@@ -1,8 +1,13 @@
-"""The demo person's personal website: one page using every way a site shows an image."""
+"""The demo person's personal website: one page using every way a site shows an image.
+
+Everything is on the account page itself (the crawler visits no other page of a site): share
+images (og:image, twitter:image, JSON-LD Person.image), <img> with srcset, <picture>, a lazy
+data-src, a CSS background, alt text, and one photo added only once the visitor scrolls. The
+link to another person's profile is there to be ignored: no crawl may follow it.
+"""
 
 from __future__ import annotations
 
-import html
 import json
 
 from faceaudit.demo.photos import Photo
@@ -26,8 +31,8 @@ PAGE = """<!doctype html>
 <img src="{root}/images/{small}" srcset="{root}/images/{small} 1x, {root}/images/{srcset_big} 2x" alt="me, small">
 <picture><source media="(min-width: 600px)" srcset="{root}/images/{picture}" type="image/webp"><img src="{root}/images/{picture_fallback}" alt="me in WebP"></picture>
 <img class="lazy" data-src="{root}/images/{lazy}" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="lazy loaded">
-<img src="{root}/images/{friends}" alt="with friends">
-<img src="{root}/images/{coffee}" alt="my coffee">
+<img src="{root}/images/{friends}" alt="me with two friends">
+<img src="{root}/images/{others}" alt="game night at Sam's">
 <div class="hero"></div>
 <div class="spacer"></div>
 <div id="more"></div>
@@ -59,13 +64,13 @@ def website_handler(photos: dict[str, Photo]) -> tuple[Handler, dict[str, str]]:
         "picture_fallback": "portrait.jpg",
         "lazy": "crowd-small.jpg",
         "friends": "with-friends.jpg",
-        "coffee": "coffee.jpg",
+        "others": "group.jpg",
         "late": "holiday.jpg",
         "jsonld": "avatar.jpg",
     }
     jsonld = json.dumps({"@context": "https://schema.org", "@type": "Person", "name": "Alex Vega",
                          "image": f"{root}/images/{slots['jsonld']}"})
-    page = PAGE.format(root=root, jsonld=html.escape(jsonld, quote=False),
+    page = PAGE.format(root=root, jsonld=jsonld.replace("</", "<\\/"),  # <script> is raw text: only "</" could end it
                        **{k: v for k, v in slots.items() if k != "jsonld"}).encode()
 
     def handle(request: Request) -> Reply:
