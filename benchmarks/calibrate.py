@@ -27,6 +27,7 @@ import numpy as np
 from faceaudit.compare.engines import make_engine
 from faceaudit.compare.engines.base import FaceEngine
 from faceaudit.compare.faces import find_faces
+from faceaudit.compare.imageio import read_path
 from faceaudit.compare.matcher import Matcher
 from faceaudit.types import Embedding
 
@@ -56,7 +57,7 @@ def labelled(faces: Path) -> list[dict[str, str]]:
 
 
 def largest_face(engine: FaceEngine, path: Path) -> Embedding | None:
-    search = find_faces(engine, path.read_bytes(), source=str(path))
+    search = find_faces(engine, read_path(path), source=str(path))
     if not search.faces:
         return None
     return max(search.faces, key=lambda f: f.box.width * f.box.height).embedding

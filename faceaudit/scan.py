@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from faceaudit.compare import imageio, recognisability
 from faceaudit.compare.engines.base import FaceEngine
+from faceaudit.compare.faces import find_faces
 from faceaudit.compare.matcher import Matcher
 from faceaudit.crawl import sites
 from faceaudit.crawl.net import NetClient, NetworkPolicy
@@ -212,31 +213,31 @@ def _analyse(workspace: Workspace, scan_id: int, engine: FaceEngine, matcher: Ma
         workspace.record_image(scan_id, item.account.id, {**row, "status": "duplicate"}, [])
         return "duplicate", 0
     try:
-        decoded = imageio.decode(item.image.data, source=c.url)
+        search = find_faces(engine, item.image.data, source=c.url)
     except ImageRejected as exc:
         workspace.record_image(scan_id, item.account.id, {**row, "status": "failed", "error": exc.message}, [])
         return "failed", 0
     findings = []
     others = 0
-    faces = engine.detect(decoded.rgb)
+    faces = search.faces
     for face in faces:
         match = matcher.match(face.embedding)
         if match.verdict is Verdict.OTHER:
             others += 1  # the face, its embedding and its pixels go no further than this loop
             continue
-        box = face.box.as_list()
+        shown = search.box_in_image(face.box)  # in the photo as displayed, like `check`
         findings.append({
             "verdict": match.verdict.value,
             "similarity": round(match.similarity, 4),
-            "box": box,
+            "box": shown.as_list(),
             "face_px": face.box.height,
             "det_score": round(face.det_score, 3),
             "recognisability": recognisability.score(face, type(engine)),
             # A thumbnail only of a confident match: a "maybe" could be someone else.
-            "thumbnail": imageio.to_jpeg_thumbnail(decoded.rgb, (box[0], box[1], box[2], box[3]))
+            "thumbnail": imageio.to_jpeg_thumbnail(search.rgb, (face.box.left, face.box.top, face.box.right, face.box.bottom))
             if match.verdict is Verdict.YOU else None,
         })
-    row.update(status="analysed", faces=len(faces), other_faces=others, metadata=decoded.metadata.as_dict())
+    row.update(status="analysed", faces=len(faces), other_faces=others, metadata=search.image.metadata.as_dict())
     workspace.record_image(scan_id, item.account.id, row, findings)
     return "analysed", sum(1 for f in findings if f["verdict"] == Verdict.YOU.value)
 

@@ -642,7 +642,6 @@ def test_truncated_files_are_refused_as_truncated(fmt: str, keep: float) -> None
             bytes(np.random.default_rng(7).integers(0, 256, 4096, dtype=np.uint8)),
             "unknown binary data",
         ),
-        (b"\x00\x00\x00\x1cftypheic\x00\x00\x00\x00mif1heic", "HEIC"),
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "PDF"),
     ],
 )
@@ -651,6 +650,16 @@ def test_foreign_files_are_named_in_the_message(data: bytes, found: str) -> None
         decode(data, source=SOURCE)
     assert caught.value.message == f"{SOURCE}: not an image faceaudit reads (found: {found})"
     assert "JPEG, PNG" in caught.value.hint
+
+
+def test_a_bare_heic_header_is_named_or_called_corrupt() -> None:
+    """Without pillow-heif HEIC is a foreign format; with it, a header alone is a broken file."""
+    with pytest.raises(ImageRejected) as caught:
+        decode(b"\x00\x00\x00\x1cftypheic\x00\x00\x00\x00mif1heic", source=SOURCE)
+    if imageio.HEIF_SUPPORTED:
+        assert caught.value.message == f"{SOURCE}: file is truncated or corrupt"
+    else:
+        assert caught.value.message == f"{SOURCE}: not an image faceaudit reads (found: HEIC)"
 
 
 @pytest.mark.parametrize(("fmt", "found"), [("TIFF", "TIFF"), ("ICO", "ICO"), ("PDF", "PDF")])

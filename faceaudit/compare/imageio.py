@@ -49,10 +49,30 @@ MAX_JPEG_SCANS = 500
 # no logged-out visitor sees them, and their decoders are a large attack surface.
 # MPO is how Pillow names a JPEG carrying extra images (iPhone, stereo cameras): the
 # JPEG plugin opens it, so it is allowed but never passed to Image.open(formats=...).
+# HEIF (iPhone photos: HEIC) is read through pillow-heif, and only when it is installed.
 _CODECS = {"JPEG": "jpg", "PNG": "zlib", "WEBP": "webp", "AVIF": "avif", "GIF": "", "BMP": ""}
+
+
+def _register_heif() -> bool:
+    """Register pillow-heif's HEIF opener with Pillow; False when pillow-heif is missing.
+
+    Whether "HEIF" is in Image.OPEN depends on what else was imported first (some libraries
+    register pillow-heif themselves), so the allow-list follows this call, not Image.OPEN.
+    Embedded thumbnails, depth maps and auxiliary images are never used here: turned off, so
+    libheif does not parse them.
+    """
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+    return True
+
+
+HEIF_SUPPORTED = _register_heif()
 _OPEN_FORMATS: tuple[str, ...] = tuple(
     name for name, codec in _CODECS.items() if not codec or features.check(codec)
-) + (("HEIF",) if "HEIF" in Image.OPEN else ())  # only if pillow-heif registered its opener
+) + (("HEIF",) if HEIF_SUPPORTED else ())
 ALLOWED_FORMATS: frozenset[str] = frozenset(_OPEN_FORMATS) | (
     {"MPO"} if "JPEG" in _OPEN_FORMATS else set()
 )
@@ -83,7 +103,7 @@ _BOMB_FILTER = ("error", None, Image.DecompressionBombWarning, None, 0)
 @dataclass(frozen=True, eq=False)  # eq=False: numpy arrays do not compare to a single bool
 class DecodedImage:
     rgb: RGB  # (height, width, 3), EXIF orientation applied
-    format: str  # "JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO", "AVIF"
+    format: str  # "JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO", "AVIF", "HEIF"
     width: int  # after orientation
     height: int
     metadata: ImageMetadata
@@ -106,17 +126,15 @@ def decode(
     return DecodedImage(rgb, image_format, width, height, metadata, count)
 
 
-def decode_path(
-    path: Path, *, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES
-) -> DecodedImage:
-    """Decode a photo the user named on the command line; its extension is ignored."""
+def read_path(path: Path, *, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of a photo the user named, refusing files over `max_bytes` before reading."""
     source = str(path)
     try:
         with open(path, "rb") as file:
             size = os.fstat(file.fileno()).st_size
             if size > max_bytes:
                 raise _too_many_bytes(source, size, max_bytes)
-            data = file.read(max_bytes + 1)  # +1: special files report no size
+            return file.read(max_bytes + 1)  # +1: special files report no size; decode refuses it
     except FileNotFoundError as exc:
         raise UsageError(f"{source}: no such file", "Check the path and try again.") from exc
     except IsADirectoryError as exc:
@@ -126,7 +144,14 @@ def decode_path(
             f"{source}: cannot read the file ({exc.strerror or exc})",
             "Check that the file exists and that you may read it.",
         ) from exc
-    return decode(data, source=source, max_pixels=max_pixels, max_bytes=max_bytes)
+
+
+def decode_path(
+    path: Path, *, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES
+) -> DecodedImage:
+    """Decode a photo the user named on the command line; its extension is ignored."""
+    data = read_path(path, max_bytes=max_bytes)
+    return decode(data, source=str(path), max_pixels=max_pixels, max_bytes=max_bytes)
 
 
 def frames(
@@ -514,7 +539,13 @@ def _coordinate(value: Any, ref: Any, refs: str, limit: float) -> float | None:
 
 # --- messages -------------------------------------------------------------------
 
-_FORMAT_LIST = "JPEG, PNG, WebP, GIF, BMP" + (", AVIF" if "AVIF" in ALLOWED_FORMATS else "")
+_FORMAT_LIST = (
+    "JPEG, PNG, WebP, GIF, BMP"
+    + (", AVIF" if "AVIF" in ALLOWED_FORMATS else "")
+    + (", HEIC" if "HEIF" in ALLOWED_FORMATS else "")
+)
+# pillow-heif's own test of the first 12 bytes: an ISO file of one of these brands is HEIF.
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1")
 
 
 def _megapixels(pixels: int) -> str:
@@ -549,10 +580,11 @@ def _corrupt(source: str) -> ImageRejected:
 def _unreadable(data: bytes, source: str) -> ImageRejected:
     if _looks_allowed(data):
         return _corrupt(source)
-    return ImageRejected(
-        f"{source}: not an image faceaudit reads (found: {_describe(data)})",
-        f"faceaudit reads {_FORMAT_LIST} photos; convert the photo to one of these.",
-    )
+    found = _describe(data)
+    hint = f"faceaudit reads {_FORMAT_LIST} photos; convert the photo to one of these."
+    if found in ("HEIC", "HEIF") and "HEIF" not in ALLOWED_FORMATS:
+        hint = f"faceaudit reads HEIC photos once pillow-heif is installed (pip install pillow-heif); or {hint}"
+    return ImageRejected(f"{source}: not an image faceaudit reads (found: {found})", hint)
 
 
 def _looks_allowed(data: bytes) -> bool:
@@ -562,6 +594,7 @@ def _looks_allowed(data: bytes) -> bool:
         or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
         or (data[:2] == b"BM" and len(data) >= 26 and data[6:10] == b"\0\0\0\0")
         or ("AVIF" in ALLOWED_FORMATS and data[4:8] == b"ftyp" and data[8:12] in (b"avif", b"avis"))
+        or ("HEIF" in ALLOWED_FORMATS and data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS)
     )
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from faceaudit.compare.engines.base import FaceEngine
-from faceaudit.compare.imageio import decode
+from faceaudit.compare.faces import find_faces
+from faceaudit.compare.imageio import read_path
 from faceaudit.compare.recognisability import frontalness
 from faceaudit.errors import EnrolmentRefused, ImageRejected
 from faceaudit.types import DetectedFace
@@ -33,25 +34,19 @@ class ReferencePhoto:
 
 
 def read_photos(paths: Sequence[Path]) -> list[ReferencePhoto]:
-    photos = []
-    for path in paths:
-        try:
-            photos.append(ReferencePhoto(str(path), path.read_bytes()))
-        except OSError as exc:
-            raise EnrolmentRefused(f"{path}: cannot read the file ({exc.strerror})", "check the path") from exc
-    return photos
+    return [ReferencePhoto(str(path), read_path(path)) for path in paths]
 
 
 def reference_face(engine: FaceEngine, photo: ReferencePhoto) -> ReferenceFace:
     """The one usable face in `photo`, or EnrolmentRefused naming the photo and the reason."""
     try:
-        image = decode(photo.data, source=photo.name)
+        search = find_faces(engine, photo.data, source=photo.name)
     except ImageRejected as exc:
         raise EnrolmentRefused(exc.message, exc.hint or "use a JPEG or PNG photo of your face") from exc
-    faces = engine.detect(image.rgb)
+    faces = search.faces
     if not faces:
         raise EnrolmentRefused(
-            f"{photo.name}: no face found",
+            f"{photo.name}: no face found (tried: {', '.join(search.tried)})",
             "use a clear, well-lit photo where your face looks at the camera",
         )
     if len(faces) > 1:

@@ -8,6 +8,7 @@ non-commercial use only, so faceaudit never opens it.
 from __future__ import annotations
 
 import importlib.util
+import math
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,19 @@ from faceaudit.types import Box, DetectedFace
 LANDMARKS_FILE = "shape_predictor_5_face_landmarks.dat"
 DESCRIPTOR_FILE = "dlib_face_recognition_resnet_model_v1.dat"
 # HOG cost grows with pixels: detect on a copy no larger than this, then embed at full size.
+# At upsample 1, HOG's 80-pixel window finds faces down to a box of about 36 px in the copy.
 DETECT_MAX_SIDE = 1600
+# Small faces in large photos. When the first pass scanned a shrunken copy and found no face,
+# a second pass scans the photo at full resolution, itself shrunk to at most this side: a
+# 40 px face in a 3000 x 2000 photo is 21 px in the first pass's copy, too small for HOG.
+# Twice DETECT_MAX_SIDE caps the second pass at four times the first pass's pixels.
+SMALL_FACE_MAX_SIDE = 2 * DETECT_MAX_SIDE
+# The second pass scans tiles no larger than this: HOG's memory grows with the pixels it
+# scans at once (measured on a 3000 x 2000 photo: +260 MB scanned whole, +110 MB in tiles).
+# Tiles overlap by TILE_OVERLAP, so a face up to that size lies whole inside one tile; larger
+# faces are the first pass's.
+TILE_SIDE = DETECT_MAX_SIDE
+TILE_OVERLAP = 200
 
 
 def models_folder() -> Path | None:
@@ -39,15 +52,22 @@ def models_folder() -> Path | None:
 
 
 class DlibEngine(FaceEngine):
+    """HOG detection in two passes: a fast one on a copy of at most DETECT_MAX_SIDE, and, when
+    that finds no face in a shrunken copy, a small-face pass at full resolution (see
+    SMALL_FACE_MAX_SIDE). `detect` runs both; `detect_fast`, `small_face_pass` and
+    `detect_small_faces` let find_faces put its cheaper searches (frames, turns) in between."""
+
     name = "dlib"
     embedding_size = 128
     landmark_roles = ((0, 1), (2, 3), 4)  # dlib's 5-point model: eye corners, eye corners, nose
     confident_score = 2.0  # HOG SVM margin; 0 is dlib's own detection cut-off
     min_enrol_score = 0.3
 
-    def __init__(self, model_dir: Path | None = None, *, upsample: int = 1) -> None:
+    def __init__(self, model_dir: Path | None = None, *, upsample: int = 1,
+                 small_faces: bool = True) -> None:
         super().__init__(model_dir)
         self.upsample = upsample
+        self.small_faces = small_faces
         self._detector: Any = None
         self._landmarks: Any = None
         self._descriptor: Any = None
@@ -77,43 +97,151 @@ class DlibEngine(FaceEngine):
         self._descriptor = dlib.face_recognition_model_v1(str(folder / DESCRIPTOR_FILE))
 
     def describe(self) -> dict[str, Any]:
+        small = f"; small-face pass up to {SMALL_FACE_MAX_SIDE} px" if self.small_faces else ""
         return {
             **super().describe(),
             "model": "dlib_face_recognition_resnet_model_v1 + shape_predictor_5_face_landmarks",
-            "detector": f"HOG, upsample {self.upsample}",
+            "detector": f"HOG, upsample {self.upsample}{small}",
             "licence": "dlib models: public domain (CC0); the 68-point model is never loaded",
         }
 
     def _detect(self, image: RGBImage) -> list[DetectedFace]:
+        faces = self._fast_pass(image)
+        if not faces and self.small_faces:
+            faces = self._small_face_pass(image)
+        return faces
+
+    def detect_fast(self, image: RGBImage, *, max_side: int = DETECT_MAX_SIDE) -> list[DetectedFace]:
+        """The first pass only: HOG on a copy no larger than `max_side`, faces described at
+        full size. A smaller `max_side` is quicker and finds only larger faces."""
+        self._ready(image)
+        return self._fast_pass(image, max_side)
+
+    def small_face_pass(self, image: RGBImage) -> str | None:
+        """What the small-face pass would scan in `image`, in words ("small faces (3000x2000,
+        4 tiles)"), or None when there is none: the first pass saw every pixel, or it is off."""
+        plan = self._small_face_plan(image)
+        if plan is None:
+            return None
+        _, (width, height), tiles = plan
+        return f"small faces ({width}x{height}, {len(tiles)} tile{'s' if len(tiles) > 1 else ''})"
+
+    def detect_small_faces(self, image: RGBImage) -> list[DetectedFace]:
+        """The small-face pass only ([] when small_face_pass is None)."""
+        self._ready(image)
+        return self._small_face_pass(image)
+
+    def _ready(self, image: RGBImage) -> None:
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"expected an RGB uint8 image, got {image.dtype} {image.shape}")
+        self.load()
+
+    def _fast_pass(self, image: RGBImage, max_side: int = DETECT_MAX_SIDE) -> list[DetectedFace]:
+        height, width = image.shape[:2]
+        scale = min(1.0, max_side / max(height, width))
+        small = image if scale == 1.0 else _resize(image, scale)
+        return self._describe_faces(image, self._hog(small, scale))
+
+    def _small_face_plan(self, image: RGBImage) -> tuple[float, tuple[int, int], list[_Tile]] | None:
+        """(scale, scanned size, tiles) of the small-face pass, or None when there is none."""
+        height, width = image.shape[:2]
+        if not self.small_faces or max(height, width) <= DETECT_MAX_SIDE:
+            return None
+        scale = min(1.0, SMALL_FACE_MAX_SIDE / max(height, width))
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))  # as _resize makes it
+        return scale, size, _tiles(*size)
+
+    def _small_face_pass(self, image: RGBImage) -> list[DetectedFace]:
+        plan = self._small_face_plan(image)
+        if plan is None:
+            return []
+        scale, _, tiles = plan
+        scanned = image if scale == 1.0 else _resize(image, scale)
+        found: list[_Found] = []
+        for left, top, right, bottom in tiles:
+            tile = np.ascontiguousarray(scanned[top:bottom, left:right])
+            found += self._hog(tile, scale, left, top)
+        return self._describe_faces(image, _without_repeats(found))
+
+    def _hog(self, scanned: RGBImage, scale: float, left: int = 0, top: int = 0) -> list[_Found]:
+        """HOG boxes in `scanned` (a copy at `scale`, or a tile of one starting at left, top),
+        in the full image's pixels."""
+        rects, scores, _ = self._detector.run(scanned, self.upsample, 0.0)
+        return [
+            (
+                (
+                    int((rect.left() + left) / scale), int((rect.top() + top) / scale),
+                    int((rect.right() + left) / scale), int((rect.bottom() + top) / scale),
+                ),
+                float(score),
+            )
+            for rect, score in zip(rects, scores, strict=True)
+        ]
+
+    def _describe_faces(self, image: RGBImage, found: list[_Found]) -> list[DetectedFace]:
+        """Landmarks and descriptor of each found box, computed on the full-size image."""
         import dlib
 
         height, width = image.shape[:2]
-        scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
-        small = image if scale == 1.0 else _resize(image, scale)
-        rects, scores, _ = self._detector.run(small, self.upsample, 0.0)
         faces: list[DetectedFace] = []
-        for rect, score in zip(rects, scores, strict=True):
-            full = dlib.rectangle(
-                int(rect.left() / scale), int(rect.top() / scale),
-                int(rect.right() / scale), int(rect.bottom() / scale),
-            )
+        for (left, top, right, bottom), score in found:
+            full = dlib.rectangle(left, top, right, bottom)
             shape = self._landmarks(image, full)
             descriptor = self._descriptor.compute_face_descriptor(image, shape)
-            box = Box(
-                max(full.left(), 0), max(full.top(), 0),
-                min(full.right(), width), min(full.bottom(), height),
-            )
+            box = Box(max(left, 0), max(top, 0), min(right, width), min(bottom, height))
             points = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float32)
             faces.append(
                 DetectedFace(
                     box=box,
                     landmarks=points,
-                    det_score=float(score),
+                    det_score=score,
                     embedding=normalise(np.array(descriptor)),
                     sharpness=sharpness(image, (box.left, box.top, box.right, box.bottom)),
                 )
             )
         return faces
+
+
+_Found = tuple[tuple[int, int, int, int], float]  # (left, top, right, bottom), HOG score
+_Tile = tuple[int, int, int, int]
+
+
+def _tiles(width: int, height: int) -> list[_Tile]:
+    """Tiles of at most TILE_SIDE covering width x height, overlapping by TILE_OVERLAP or more."""
+    return [
+        (left, top, right, bottom)
+        for top, bottom in _spans(height)
+        for left, right in _spans(width)
+    ]
+
+
+def _spans(size: int) -> list[tuple[int, int]]:
+    if size <= TILE_SIDE:
+        return [(0, size)]
+    count = math.ceil((size - TILE_OVERLAP) / (TILE_SIDE - TILE_OVERLAP))
+    span = math.ceil((size + (count - 1) * TILE_OVERLAP) / count)  # equal tiles, <= TILE_SIDE
+    starts = [round(i * (size - span) / (count - 1)) for i in range(count)]
+    return [(start, start + span) for start in starts]
+
+
+def _without_repeats(found: list[_Found]) -> list[_Found]:
+    """One box per face where tiles overlap: of boxes covering each other by half or more,
+    the highest-scoring one."""
+    kept: list[_Found] = []
+    for box, score in sorted(found, key=lambda item: -item[1]):
+        if all(_shared(box, other) < 0.5 for other, _ in kept):
+            kept.append((box, score))
+    return kept
+
+
+def _shared(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """The overlap of two boxes as a share of the smaller one."""
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return width * height / max(1, smaller)
 
 
 def _resize(image: RGBImage, scale: float) -> RGBImage:
