@@ -192,8 +192,9 @@ def _crawl_account(account: Account, ctx: CrawlContext, seen: set[str],
                 put(_Fetched(account, candidate, fetched, None))
             except NetworkError as exc:
                 put(_Fetched(account, candidate, None, exc.message))
-    except FaceauditError as exc:
-        result.stop, result.detail = StopReason.ERROR, exc.message
+    except FaceauditError as exc:  # e.g. no Chromium for a website: the other accounts go on
+        result.stop = StopReason.ERROR
+        result.detail = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
     return result
 
 
