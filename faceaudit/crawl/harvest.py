@@ -1,0 +1,234 @@
+"""Reading a loaded account page: scroll it, run harvest.js in it, list the images it shows."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from faceaudit.crawl.net import AccountScope
+from faceaudit.errors import NetworkError
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+_LOGIN_PATH = re.compile(
+    r"/(?:accounts/login|login|log-in|signin|sign-in|sign_in|authwall|challenge|checkpoint)(?:[/.?]|$)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class HarvestedImage:
+    url: str
+    found_by: str  # og:image, twitter:image, link:image_src, json-ld, img, img:srcset, ...
+    alt: str = ""
+
+
+@dataclass
+class PageHarvest:
+    """What one logged-out visit to one page showed."""
+
+    final_url: str  # the page that was read (the URL asked for, when none was)
+    status: int  # HTTP status of the last main-frame response; 0 if none arrived
+    title: str = ""
+    images: list[HarvestedImage] = field(default_factory=list)
+    robots_meta: str = ""  # <meta name=robots> contents, joined with ", "
+    x_robots_tag: str = ""
+    blocked: list[str] = field(default_factory=list)  # URLs refused by the policy or the scope
+    login_wall: bool = False
+    redirected_to: str = ""  # set when the page sent us outside the account and was not read
+    scroll_capped: bool = False  # the page still grew when max_scrolls ran out
+
+
+@dataclass
+class Visit:
+    """What one harvest saw on the wire."""
+
+    scope: AccountScope
+    blocked: list[str] = field(default_factory=list)
+    refused_navigations: list[str] = field(default_factory=list)  # main frame only
+    network_images: list[str] = field(default_factory=list)
+    status: int = 0
+    x_robots_tag: str = ""
+
+    def refuse(self, url: str, main_frame_navigation: bool) -> None:
+        if len(self.blocked) >= 500:
+            return  # a page can make endless attempts; the report needs the first few
+        if url not in self.blocked:
+            self.blocked.append(url)
+        if main_frame_navigation and url not in self.refused_navigations:
+            self.refused_navigations.append(url)
+
+
+def scroll(
+    page: Page, max_scrolls: int, *, step: int, wait: float, stable_rounds: int, timeout: float
+) -> bool:
+    """Wheel down until the page stops growing at its bottom; True if the cap cut it short."""
+    last = _evaluate(page, "document.documentElement.scrollHeight", timeout)
+    stable = 0
+    for _ in range(max_scrolls):
+        page.mouse.wheel(0, step)
+        page.wait_for_timeout(wait * 1000)
+        height, at_bottom = _evaluate(
+            page,
+            "[document.documentElement.scrollHeight,"
+            " innerHeight + scrollY >= document.documentElement.scrollHeight - 2]",
+            timeout,
+        )
+        stable = stable + 1 if height == last and at_bottom else 0
+        last = height
+        if stable >= stable_rounds:
+            return False
+    return max_scrolls > 0 and stable == 0
+
+
+def read_dom(page: Page, timeout: float) -> dict[str, Any]:
+    """What harvest.js finds in the page: the raw material for page_harvest()."""
+    return dict(_evaluate(page, _read_dom_js(), timeout))
+
+
+def page_harvest(dom: dict[str, Any], final_url: str, visit: Visit, capped: bool) -> PageHarvest:
+    """The PageHarvest for what harvest.js read (`dom`) and what the wire showed (`visit`)."""
+    base = str(dom.get("base") or final_url)
+    found = [(str(u), str(by), str(alt)) for u, by, alt in dom["share"]]
+    for text in dom["jsonld"]:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            continue  # a broken JSON-LD block on the page: it shows no image to anyone either
+        found.extend((urljoin(base, u), "json-ld", "") for u in _jsonld_images(data))
+    found.extend((str(u), str(by), str(alt)) for u, by, alt in dom["page"])
+    known = {_clean(u) for u in dom["known"]} | {_clean(u) for u, _, _ in found}
+    found.extend((u, "network", "") for u in visit.network_images if _clean(u) not in known)
+    images: dict[str, HarvestedImage] = {}
+    for raw, found_by, alt in found:
+        url = _clean(raw)
+        if not url:
+            continue
+        if url not in images:
+            images[url] = HarvestedImage(url, found_by, alt)
+        elif alt and not images[url].alt:
+            images[url] = HarvestedImage(url, images[url].found_by, alt)
+    return PageHarvest(
+        final_url=final_url,
+        status=visit.status,
+        title=str(dom.get("title") or ""),
+        images=list(images.values()),
+        robots_meta=str(dom.get("robots") or ""),
+        x_robots_tag=visit.x_robots_tag,
+        blocked=list(visit.blocked),
+        login_wall=bool(dom.get("password")) or _login_path([*visit.refused_navigations, final_url]),
+        scroll_capped=capped,
+    )
+
+
+def stopped(url: str, visit: Visit, page: Page, timeout: float) -> PageHarvest:
+    """The account page sent us elsewhere instead of showing itself: say where, read nothing.
+
+    Either a refused navigation left an error page, or a redirect hop within the account's
+    host left its paths (Playwright cannot stop those; the page it reached is not read).
+    """
+    landed = page.url
+    password = False
+    if landed.startswith(("http://", "https://")):
+        visit.refuse(landed, True)
+        with contextlib.suppress(NetworkError):
+            password = bool(_evaluate(page, _PASSWORD_JS, timeout))
+    target = visit.refused_navigations[0] if visit.refused_navigations else landed
+    return PageHarvest(
+        final_url=url,
+        status=visit.status,
+        blocked=list(visit.blocked),
+        login_wall=password or _login_path([*visit.refused_navigations, landed]),
+        redirected_to=target,
+    )
+
+
+def _evaluate(page: Page, script: str, timeout: float) -> Any:
+    """page.evaluate, retried when an in-scope navigation replaced the document meanwhile."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(3):
+        try:
+            return page.evaluate(script)
+        except PlaywrightError as exc:
+            if attempt == 2 or ("context was destroyed" not in str(exc) and "navigat" not in str(exc)):
+                raise NetworkError(f"could not read {page.url}: {first_line(exc)}") from exc
+            page.wait_for_load_state("domcontentloaded", timeout=timeout * 1000)
+    raise AssertionError("unreachable")
+
+
+def first_line(exc: BaseException) -> str:
+    """A Playwright error's first line, for a one-line message (the rest is its call log)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _login_path(urls: list[str]) -> bool:
+    """Did the visit end up at (or get sent towards) a login, authwall or challenge page?"""
+    return any(_LOGIN_PATH.search(urlsplit(u).path or "/") for u in urls)
+
+
+def _clean(url: str) -> str:
+    """Absolute http(s) URL without its fragment, or "" for data:, blob: and the like."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+
+
+def _jsonld_images(node: Any) -> list[str]:
+    """Image URLs in JSON-LD: every `image` (URL, ImageObject, list) and ImageObject, at any depth."""
+    urls: list[str] = []
+    if isinstance(node, list):
+        for item in node:
+            urls.extend(_jsonld_images(item))
+    elif isinstance(node, dict):
+        if _is_image_object(node):
+            urls.extend(_image_object_url(node))
+        for key, value in node.items():
+            if key == "image":
+                urls.extend(_image_refs(value))
+            elif isinstance(value, (dict, list)):
+                urls.extend(_jsonld_images(value))
+    return urls
+
+
+def _image_refs(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [url for item in value for url in _image_refs(item)]
+    if isinstance(value, dict):  # an untyped {"url": …} under "image" is an image too
+        own = [] if _is_image_object(value) else _image_object_url(value)
+        return own + _jsonld_images(value)
+    return []
+
+
+def _is_image_object(node: dict[str, Any]) -> bool:
+    types = node.get("@type", [])
+    return "ImageObject" in (types if isinstance(types, list) else [types])
+
+
+def _image_object_url(node: dict[str, Any]) -> list[str]:
+    for key in ("contentUrl", "url"):
+        if isinstance(node.get(key), str):
+            return [node[key]]
+    return []
+
+
+@cache
+def _read_dom_js() -> str:
+    # JavaScript reads and lints better in its own file; read once, on the first page read.
+    return resources.files("faceaudit.crawl").joinpath("harvest.js").read_text(encoding="utf-8")
+
+
+_PASSWORD_JS = """() => Array.from(document.querySelectorAll('input[type=password]'))
+    .some(e => e.getClientRects().length > 0)"""
