@@ -39,3 +39,35 @@ def faceaudit(home: Path, *args: str) -> Result:
         else:
             os.environ["COLUMNS"] = env_columns
     return Result(code, stdout.getvalue(), stderr.getvalue())
+
+
+def scan_network_args(server) -> list[str]:
+    """`scan` options that point every fixture hostname at `server` and nothing else anywhere."""
+    assert server.certificate is not None
+    args = [a for mapping in server.resolve_args() for a in ("--resolve", mapping)]
+    return [*args, "--ca-cert", str(server.certificate.cert_pem), "--no-dns"]
+
+
+def set_up_demo_person(run, fixture, folder: Path) -> None:
+    """consent, enroll the demo person's reference photos, add their accounts — as a user would.
+
+    `run(*args)` runs one faceaudit command and fails the test if it does not succeed."""
+    refs = []
+    for name, data in fixture.reference_photos:
+        (folder / name).write_bytes(data)
+        refs.append(str(folder / name))
+    run("consent", "--accept")
+    run("enroll", "--engine", "dlib", *refs)
+    for url in fixture.account_urls:
+        run("accounts", "add", url)
+
+
+def run_ok(home: Path):
+    """A `run` for set_up_demo_person: in-process, asserting exit code 0."""
+
+    def run(*args: str) -> Result:
+        result = faceaudit(home, *args)
+        assert result.code == 0, (args, result.err)
+        return result
+
+    return run

@@ -18,7 +18,7 @@ from faceaudit.compare.imageio import decode
 from faceaudit.demo.fixture import DemoFixture, build_demo_fixture
 from faceaudit.demo.server import FixtureServer, Request
 from faceaudit.workspace import Workspace
-from tests.support import faceaudit
+from tests.support import faceaudit, run_ok, scan_network_args, set_up_demo_person
 
 pytestmark = pytest.mark.browser
 
@@ -34,20 +34,9 @@ def _image_bytes(fixture: DemoFixture, url: str) -> bytes:
 def scanned(tmp_path_factory, chromium):
     fixture = build_demo_fixture()
     home = tmp_path_factory.mktemp("ws")
-    refs = tmp_path_factory.mktemp("refs")
-    ref_paths = []
-    for name, data in fixture.reference_photos:
-        (refs / name).write_bytes(data)
-        ref_paths.append(str(refs / name))
     with FixtureServer(fixture.sites) as server:
-        assert server.certificate is not None
-        net_args = [a for r in server.resolve_args() for a in ("--resolve", r)]
-        net_args += ["--ca-cert", str(server.certificate.cert_pem), "--no-dns"]
-        assert faceaudit(home, "consent", "--accept").code == 0
-        enrolled = faceaudit(home, "enroll", "--engine", "dlib", *ref_paths)
-        assert enrolled.code == 0, enrolled.err
-        for url in fixture.account_urls:
-            assert faceaudit(home, "accounts", "add", url).code == 0
+        net_args = scan_network_args(server)
+        set_up_demo_person(run_ok(home), fixture, tmp_path_factory.mktemp("refs"))
         # A second connection held open keeps SQLite from folding its WAL back into the
         # database when the scan closes: the WAL's own bytes are inspected too.
         keeper = sqlite3.connect(home / "faceaudit.db")

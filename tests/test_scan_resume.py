@@ -14,6 +14,7 @@ from faceaudit.demo.fixture import build_demo_fixture
 from faceaudit.demo.server import FixtureServer
 from faceaudit.scan import ScanOptions, run_scan
 from faceaudit.workspace import Workspace
+from tests.support import scan_network_args, set_up_demo_person
 
 pytestmark = pytest.mark.browser
 
@@ -78,20 +79,12 @@ def test_a_scan_killed_with_sigkill_resumes_on_the_next_scan(tmp_path, chromium)
     import time
 
     fixture = build_demo_fixture()
-    refs = []
-    for name, data in fixture.reference_photos:
-        (tmp_path / name).write_bytes(data)
-        refs.append(str(tmp_path / name))
     home = tmp_path / "ws"
     with FixtureServer(fixture.sites) as server:
-        assert server.certificate is not None
         cli = [sys.executable, "-m", "faceaudit", "--home", str(home)]
-        net = [a for r in server.resolve_args() for a in ("--resolve", r)]
-        net += ["--ca-cert", str(server.certificate.cert_pem), "--no-dns"]
-        subprocess.run([*cli, "consent", "--accept"], check=True, capture_output=True)
-        subprocess.run([*cli, "enroll", "--engine", "dlib", *refs], check=True, capture_output=True)
-        for url in fixture.account_urls:
-            subprocess.run([*cli, "accounts", "add", url], check=True, capture_output=True)
+        net = scan_network_args(server)
+        set_up_demo_person(lambda *args: subprocess.run([*cli, *args], check=True, capture_output=True),
+                           fixture, tmp_path)
 
         scan = subprocess.Popen([*cli, "scan", *net], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
