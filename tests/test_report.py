@@ -435,3 +435,14 @@ def test_account_figures_without_findings_are_empty_not_zero() -> None:
         None,
         None,
     )
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_the_summary_fits_the_terminal_and_keeps_every_account_readable(width):
+    console = Console(record=True, width=width, color_system=None)
+    terminal.render(report(), console)
+    text = console.export_text()
+    assert all(len(line) <= width for line in text.splitlines())
+    table = text.split("Your accounts", 1)[1].split("\n\n", 1)[0]
+    assert "Mastodon" in table and "Personal website" in table
+    assert ("Best" in table) == (width >= 100)

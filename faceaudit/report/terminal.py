@@ -36,7 +36,7 @@ def render(report: ReportData, console: Console) -> None:
     console.print(_heading(report))
     if status_warning(report):
         console.print(Text(status_warning(report), style="bold yellow"))
-    console.print(_summary_table(report))
+    console.print(_summary_table(report, console.width))
     if report.nothing_found:
         nothing = Text(NOTHING_FOUND, style="bold green")
         if report.incomplete_note:
@@ -65,26 +65,33 @@ def _heading(report: ReportData) -> Text:
     return text
 
 
-def _summary_table(report: ReportData) -> Table:
+def _summary_table(report: ReportData, width: int) -> Table:
+    # Under 100 columns the similarity and face-size columns are left to each account's
+    # section below, so the account URL keeps room to be read.
+    wide = width >= 100
     table = Table(title="Your accounts", title_justify="left")
-    table.add_column("Account", overflow="fold")
-    table.add_column("Photos\nseen", justify="right")
-    table.add_column("With\nyour face", justify="right")
-    table.add_column("Best\nsimilarity", justify="right")
-    table.add_column("Biggest\nface", justify="right")
-    table.add_column("Other\nfaces", justify="right")
-    table.add_column("Exposure")
-    table.add_column("Crawl\nstopped")
+    table.add_column("Account", overflow="fold", min_width=18, ratio=1)
+    table.add_column("Photos\nseen", justify="right", no_wrap=True)
+    table.add_column("With\nyour face", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("Best\nsimilarity", justify="right", no_wrap=True)
+        table.add_column("Biggest\nface", justify="right", no_wrap=True)
+    table.add_column("Other\nfaces", justify="right", no_wrap=True)
+    table.add_column("Exposure", no_wrap=True)
+    table.add_column("Crawl\nstopped", overflow="fold", min_width=8)
     for account in report.accounts:
         site = Text(platform_name(account.site), style="bold")
         site.append("\n")
         site.append(account.url, style="")
+        size = [] if not wide else [
+            "—" if account.best_similarity is None else f"{account.best_similarity:.2f}",
+            "—" if account.biggest_face_px is None else f"{account.biggest_face_px} px",
+        ]
         table.add_row(
             site,
             str(account.images_seen),
             _with_you(account),
-            "—" if account.best_similarity is None else f"{account.best_similarity:.2f}",
-            "—" if account.biggest_face_px is None else f"{account.biggest_face_px} px",
+            *size,
             str(account.other_faces),
             Text(account.exposure, style=EXPOSURE_STYLES.get(account.exposure, "")),
             Text(STOP_LABELS.get(account.stop, account.stop)),
