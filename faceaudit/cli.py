@@ -90,12 +90,17 @@ def enroll_command(
         else:
             name, why = resolve_engine_name(engine, model_dir)
         err.print(f"engine: {name} ({why})")
-        face_engine = make_engine(name, model_dir, confirm_download=_confirm_download)
+        replaced = None if add else ws.template()
+        face_engine = make_engine(name, model_dir, engine_info=existing.engine_info if existing else None,
+                                  confirm_download=_confirm_download)
         with err.status(f"finding faces in {len(photos)} photo(s)…"):
             enrolment = build_template(face_engine, read_photos(photos), existing.faces if existing else ())
         ws.save_template(face_engine.name, face_engine.describe(), enrolment.faces, add=add)
         total = len(enrolment.faces) + (len(existing.faces) if existing else 0)
     out.print(f"Enrolled {len(enrolment.faces)} reference face(s) with the {name} engine ({total} in the template).")
+    if replaced is not None:
+        err.print(f"note: this replaced the previous template ({len(replaced.faces)} face(s), "
+                  f"{replaced.created_at[:10]}); use --add to extend a template instead")
     for warning in enrolment.warnings:
         err.print(f"[yellow]note[/yellow]: {escape(warning)}")
 

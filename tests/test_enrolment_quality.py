@@ -112,3 +112,14 @@ def test_enrolling_one_photo_works_and_suggests_more(tmp_path):
     assert "2 in the template" in added.out
     refused = faceaudit(tmp_path, "enroll", "--add", str(FACES / "people/joe_biden/biden.jpg"))
     assert refused.code == ExitCode.ENROLMENT and "biden.jpg" in refused.err
+
+
+@needs_faces
+def test_enrolling_again_replaces_the_template_and_says_so(tmp_path):
+    faceaudit(tmp_path, "consent", "--accept")
+    obama = FACES / "people/barack_obama"
+    assert faceaudit(tmp_path, "enroll", "--engine", "dlib", str(obama / "obama.jpg"), str(obama / "obama2.jpg")).code == 0
+    again = faceaudit(tmp_path, "enroll", "--engine", "dlib", str(obama / "obama1.jpg"))
+    assert again.code == 0, again.err
+    assert "replaced the previous template (2 face(s)" in again.err
+    assert "1 in the template" in again.out
