@@ -19,7 +19,6 @@ benchmarks/hard_photos.py measures what that costs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -84,7 +83,9 @@ def find_faces(engine: FaceEngine, data: bytes, *, source: str) -> FaceSearch:
     rgb, faces, frame = image.rgb, fast(image.rgb), 0
     if image.frames > 1:
         try:
-            for index, pixels in _later_frames(data, source, image):
+            later = imageio.indexed_frames(data, source=source, limit=ANIMATION_FRAMES)
+            next(later)  # the first frame is image.rgb
+            for index, pixels in later:
                 tried.append(f"frame {index}")
                 found = fast(pixels)
                 if len(found) > len(faces):  # the most faces in one frame; the earliest on a tie
@@ -114,22 +115,3 @@ def find_faces(engine: FaceEngine, data: bytes, *, source: str) -> FaceSearch:
                 return FaceSearch(image, image.rgb, faces, 0, 0, tried)
     return FaceSearch(image, image.rgb, [], 0, 0, tried)
 
-
-def _later_frames(
-    data: bytes, source: str, image: DecodedImage
-) -> Iterator[tuple[int, npt.NDArray[np.uint8]]]:
-    """(frame index, pixels) of the frames imageio.frames samples, after the first.
-
-    imageio.frames yields pixels only; the indices are worked out the way it picks them:
-    evenly spaced, first and last included, within FRAME_PIXEL_BUDGET.
-    """
-    reachable = max(1, imageio.FRAME_PIXEL_BUDGET * imageio.MAX_PIXELS // (image.width * image.height))
-    count = min(image.frames, reachable)
-    if count <= ANIMATION_FRAMES:
-        indices = list(range(count))
-    else:
-        step = (count - 1) / (ANIMATION_FRAMES - 1)
-        indices = sorted({round(i * step) for i in range(ANIMATION_FRAMES)})
-    pixels = imageio.frames(data, source=source, limit=ANIMATION_FRAMES)
-    next(pixels)  # the first frame is image.rgb
-    yield from zip(indices[1:], pixels, strict=True)

@@ -154,15 +154,15 @@ def decode_path(
     return decode(data, source=str(path), max_pixels=max_pixels, max_bytes=max_bytes)
 
 
-def frames(
+def indexed_frames(
     data: bytes,
     *,
     source: str,
     limit: int = 3,
     max_pixels: int = MAX_PIXELS,
     max_bytes: int = MAX_BYTES,
-) -> Iterator[RGB]:
-    """Up to `limit` evenly spaced frames (first and last included) of an animation, as RGB.
+) -> Iterator[tuple[int, RGB]]:
+    """(frame index, RGB) of up to `limit` evenly spaced frames (first and last included).
 
     A still image yields its one frame. Frames are decoded in order, so for a very long
     animation only the first FRAME_PIXEL_BUDGET × max_pixels worth of frames is sampled.
@@ -179,6 +179,19 @@ def frames(
     width, height = im.size
     reachable = max(1, FRAME_PIXEL_BUDGET * max_pixels // max(1, width * height))
     return _decode_frames(im, _spread(min(count, reachable), limit), source, max_pixels)
+
+
+def frames(
+    data: bytes,
+    *,
+    source: str,
+    limit: int = 3,
+    max_pixels: int = MAX_PIXELS,
+    max_bytes: int = MAX_BYTES,
+) -> Iterator[RGB]:
+    """The pixels of `indexed_frames`, without their indices."""
+    sampled = indexed_frames(data, source=source, limit=limit, max_pixels=max_pixels, max_bytes=max_bytes)
+    return (rgb for _, rgb in sampled)
 
 
 def to_jpeg_thumbnail(
@@ -334,7 +347,7 @@ def _spread(count: int, limit: int) -> list[int]:
 
 def _decode_frames(
     im: Image.Image, indices: list[int], source: str, max_pixels: int
-) -> Iterator[RGB]:
+) -> Iterator[tuple[int, RGB]]:
     with im:
         for index in indices:
             try:
@@ -343,7 +356,7 @@ def _decode_frames(
                 rgb = _oriented_rgb(im)
             except _DECODE_ERRORS as exc:
                 raise _corrupt(source) from exc
-            yield rgb
+            yield index, rgb
 
 
 def _oriented_rgb(im: Image.Image, *, last_use: bool = False) -> RGB:
