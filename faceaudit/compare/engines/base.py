@@ -80,10 +80,14 @@ class FaceEngine(ABC):
                 self._load()
                 self._loaded = True
 
-    def detect(self, image: RGBImage) -> list[DetectedFace]:
+    def prepare(self, image: RGBImage) -> None:
+        """Check that `image` is RGB uint8 and load the models: before any detection."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected an RGB uint8 image, got {image.dtype} {image.shape}")
         self.load()
+
+    def detect(self, image: RGBImage) -> list[DetectedFace]:
+        self.prepare(image)
         return self._detect(image)
 
 

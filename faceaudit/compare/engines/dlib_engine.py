@@ -114,7 +114,7 @@ class DlibEngine(FaceEngine):
     def detect_fast(self, image: RGBImage, *, max_side: int = DETECT_MAX_SIDE) -> list[DetectedFace]:
         """The first pass only: HOG on a copy no larger than `max_side`, faces described at
         full size. A smaller `max_side` is quicker and finds only larger faces."""
-        self._ready(image)
+        self.prepare(image)
         return self._fast_pass(image, max_side)
 
     def small_face_pass(self, image: RGBImage) -> str | None:
@@ -128,13 +128,8 @@ class DlibEngine(FaceEngine):
 
     def detect_small_faces(self, image: RGBImage) -> list[DetectedFace]:
         """The small-face pass only ([] when small_face_pass is None)."""
-        self._ready(image)
+        self.prepare(image)
         return self._small_face_pass(image)
-
-    def _ready(self, image: RGBImage) -> None:
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(f"expected an RGB uint8 image, got {image.dtype} {image.shape}")
-        self.load()
 
     def _fast_pass(self, image: RGBImage, max_side: int = DETECT_MAX_SIDE) -> list[DetectedFace]:
         height, width = image.shape[:2]
