@@ -64,9 +64,17 @@ class NetworkError(FaceauditError):
 
 
 class OutOfScope(NetworkError):
-    """A URL the network policy refuses: private address, other account, bad scheme."""
+    """A URL the network policy refuses: private address, other account, bad scheme.
+
+    `url` is the refused address when there is one (a redirect target, say), so an adapter can
+    tell a login wall (a redirect to /login outside the account) from other refusals.
+    """
 
     ref = "out-of-scope"
+
+    def __init__(self, message: str, hint: str = "", *, url: str = "") -> None:
+        super().__init__(message, hint)
+        self.url = url
 
 
 class EngineUnavailable(FaceauditError):

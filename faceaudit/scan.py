@@ -100,7 +100,8 @@ def run_scan(workspace: Workspace, engine: FaceEngine, matcher: Matcher,
                     r = item.result
                     workspace.record_account_result(
                         scan_id, item.account.id, stop=r.stop.value, detail=r.detail,
-                        pages=r.pages_visited, indexable=r.indexable, notes=r.notes, done=True)
+                        pages=r.pages_visited, indexable=r.indexable, notes=r.notes, done=True,
+                        facts=r.facts)
                     progress.account_finished(item.account, r)
                     continue
                 status, yours = _analyse(workspace, scan_id, engine, matcher, item)
@@ -204,7 +205,7 @@ def _analyse(workspace: Workspace, scan_id: int, engine: FaceEngine, matcher: Ma
     c = item.candidate
     row: dict[str, Any] = {
         "url": c.url, "page_url": c.page_url, "kind": c.kind.value, "found_by": c.found_by,
-        "alt": c.alt, "faces": 0, "other_faces": 0, "metadata": {},
+        "alt": c.alt, "faces": 0, "other_faces": 0, "metadata": {}, "posted_at": c.posted_at,
     }
     if item.image is None:
         workspace.record_image(scan_id, item.account.id, {**row, "status": "failed", "error": item.error}, [])

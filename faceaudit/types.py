@@ -14,7 +14,9 @@ Embedding = npt.NDArray[np.float32]
 
 class ImageKind(str, Enum):
     AVATAR = "avatar"
-    BANNER = "banner"
+    BANNER = "banner"  # a header image across the top of a profile (Mastodon, Bluesky, YouTube, X)
+    COVER = "cover"  # Facebook's and LinkedIn's cover photo
+    VIDEO_THUMBNAIL = "video_thumbnail"  # the still a platform shows for a video
     POST = "post"
     PAGE_IMAGE = "page_image"  # an <img>, <picture> or CSS background on a page
     SHARE_IMAGE = "share_image"  # og:image / twitter:image / JSON-LD image
@@ -29,6 +31,7 @@ class StopReason(str, Enum):
     RATE_LIMITED = "rate_limited"
     BLOCKED = "blocked"  # 401/403/999, a challenge page, API disabled for guests
     NOT_FOUND = "not_found"
+    PRIVATE = "private"  # the account exists but shows its posts only to approved followers
     ERROR = "error"  # network failure or unexpected response
     NOT_SCANNED = "not_scanned"  # the scan ended before reaching this account
 
@@ -43,6 +46,7 @@ class ImageCandidate:
     found_by: str  # e.g. "og:image", "img", "mastodon:media", "css:background"
     alt: str = ""
     caption: str = ""
+    posted_at: str = ""  # ISO 8601 when the platform says when it was posted; "" when unknown
 
 
 @dataclass
@@ -53,7 +57,10 @@ class CrawlResult:
     detail: str = ""  # one line a person can read: "401: API requires login"
     pages_visited: int = 0
     indexable: bool | None = None  # None: unknown; False: noindex / X-Robots-Tag seen
-    notes: list[str] = field(default_factory=list)  # platform facts worth reporting
+    notes: list[str] = field(default_factory=list)  # platform facts worth reporting, as sentences
+    # Machine-readable account facts that drive advice, e.g. {"is_private": True},
+    # {"noindex": False}, {"no_unauthenticated": True}. Values are JSON scalars.
+    facts: dict[str, bool | int | str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

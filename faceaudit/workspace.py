@@ -75,6 +75,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         "002_reference_pose",
         "ALTER TABLE reference_faces ADD COLUMN frontal REAL NOT NULL DEFAULT 1.0",
     ),
+    (
+        "003_account_facts",
+        """
+        ALTER TABLE scan_accounts ADD COLUMN facts TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE images ADD COLUMN posted_at TEXT NOT NULL DEFAULT '';
+        """,
+    ),
 ]
 
 
@@ -311,12 +318,15 @@ class Workspace:
         return bool(row and row["done"])
 
     def record_account_result(self, scan_id: int, account_id: int, *, stop: str, detail: str,
-                              pages: int, indexable: bool | None, notes: list[str], done: bool) -> None:
+                              pages: int, indexable: bool | None, notes: list[str], done: bool,
+                              facts: dict[str, Any] | None = None) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO scan_accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO scan_accounts (scan_id, account_id, stop, stop_detail, pages_visited,"
+                " indexable, notes, done, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (scan_id, account_id, stop, detail, pages,
-                 None if indexable is None else int(indexable), json.dumps(notes), int(done)),
+                 None if indexable is None else int(indexable), json.dumps(notes), int(done),
+                 json.dumps(facts or {}, sort_keys=True)),
             )
 
     def recorded_urls(self, scan_id: int, account_id: int) -> set[str]:
@@ -337,10 +347,11 @@ class Workspace:
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO images (scan_id, account_id, url, page_url, kind, found_by, alt, sha256, status,"
-                " error, faces, other_faces, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " error, faces, other_faces, metadata, posted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (scan_id, account_id, image["url"], image["page_url"], image["kind"], image["found_by"],
                  image["alt"], image.get("sha256"), image["status"], image.get("error"),
-                 image["faces"], image["other_faces"], json.dumps(image.get("metadata") or {})),
+                 image["faces"], image["other_faces"], json.dumps(image.get("metadata") or {}),
+                 image.get("posted_at", "")),
             )
             for finding in findings:
                 db.execute(
@@ -393,10 +404,10 @@ def load_report(workspace: Workspace, scan_id: int | None = None) -> Any:
                 similarity=r["similarity"], box=json.loads(r["box"]), face_px=r["face_px"],
                 det_score=r["det_score"], recognisability=r["recognisability"],
                 other_faces=r["other_faces"], metadata=json.loads(r["metadata"]), alt=r["alt"],
-                thumbnail_jpeg=r["thumbnail"],
+                thumbnail_jpeg=r["thumbnail"], posted_at=r["posted_at"],
             )
             for r in db.execute(
-                "SELECT f.*, i.url, i.page_url, i.kind, i.other_faces, i.metadata, i.alt FROM findings f"
+                "SELECT f.*, i.url, i.page_url, i.kind, i.other_faces, i.metadata, i.alt, i.posted_at FROM findings f"
                 " JOIN images i ON i.id = f.image_id WHERE i.scan_id = ? AND i.account_id = ?"
                 " ORDER BY f.verdict DESC, f.similarity DESC",
                 (scan["id"], account.id),
@@ -411,6 +422,7 @@ def load_report(workspace: Workspace, scan_id: int | None = None) -> Any:
             images_seen=counts["seen"] or 0, images_failed=counts["failed"] or 0,
             other_faces=counts["others"], findings=findings,
             notes=json.loads(state["notes"]) if state else [],
+            facts=json.loads(state["facts"]) if state else {},
         ))
     thresholds = {}
     if template is not None:

@@ -424,6 +424,7 @@ class NetClient:
             raise OutOfScope(
                 f"refused {canonical[:160]}: it is outside the listed account",
                 "faceaudit only visits the pages of the accounts you listed.",
+                url=canonical,
             )
         return parsed
 

@@ -66,6 +66,7 @@ def _account(account: AccountReport) -> dict[str, Any]:
         "best_similarity": None if best is None else round(best, 4),
         "biggest_face_px": account.biggest_face_px,
         "notes": list(account.notes),
+        "facts": {str(k): v for k, v in sorted(account.facts.items()) if isinstance(v, (bool, int, str))},
         "findings": [_finding(finding) for finding in account.findings],
         "advice": [_advice(item) for item in advice if not item.is_general_fact],
     }
@@ -91,6 +92,7 @@ def _finding(finding: FindingReport) -> dict[str, Any]:
             **{key: meta.get(key) for key in METADATA_KEYS[1:]},
         },
         "alt": finding.alt,
+        "posted_at": finding.posted_at or None,
         "has_thumbnail": finding.thumbnail_jpeg is not None,
     }
 

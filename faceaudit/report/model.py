@@ -38,6 +38,7 @@ STOP_LABELS = {
     "rate_limited": "rate limited",
     "blocked": "blocked",
     "not_found": "not found",
+    "private": "private account",
     "error": "error",
     "not_scanned": "not reached by this scan",
 }
@@ -67,6 +68,7 @@ class FindingReport:
     metadata: dict[str, Any]  # ImageMetadata.as_dict(): gps, taken_at, camera, camera_serial
     alt: str = ""
     thumbnail_jpeg: bytes | None = None  # the user's own face only
+    posted_at: str = ""  # ISO 8601 when the platform says; "" when unknown
 
     @property
     def has_gps(self) -> bool:
@@ -92,6 +94,7 @@ class AccountReport:
     other_faces: int  # faces of other people seen in this account's photos: a count
     findings: list[FindingReport]
     notes: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)  # CrawlResult.facts: drive the advice
 
     @property
     def photos_with_you(self) -> int:

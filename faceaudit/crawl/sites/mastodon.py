@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from faceaudit.crawl.net import AccountScope, NetResponse
-from faceaudit.crawl.sites.base import CrawlContext, Site
+from faceaudit.crawl.sites.base import CrawlContext, Pager, Site, is_http, plain
 from faceaudit.errors import NetworkError, UsageError
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
@@ -31,6 +30,8 @@ class Mastodon(Site):
         r"/(?:web/)?@(?P<user>[a-z0-9_]+)(?:@(?P<remote>[a-z0-9.-]+))?/?(?:[?#].*)?$",
         re.IGNORECASE,
     )
+    # A single post, or the list of a post's boosts / favourites: not an account.
+    refuse = re.compile(r"https://[^/?#]+/(?:web/)?@[a-z0-9_]+(?:@[a-z0-9.-]+)?/\d+", re.IGNORECASE)
     example = "https://mastodon.social/@alex"
     settings_url = "https://{host}/settings/privacy"  # Preferences › Public profile › Privacy and reach
 
@@ -45,25 +46,10 @@ class Mastodon(Site):
                 f"list the account on its home server instead, e.g. https://{remote}/@{self.user}",
             )
 
-    def settings_page(self) -> str:
-        return self.settings_url.format(host=self.host)
-
     def scope(self) -> AccountScope:
         return AccountScope(frozenset({self.host}), ("/api/v1/accounts/", f"/@{self.user}/"))
 
-    def candidates(self, ctx: CrawlContext, result: CrawlResult) -> Iterator[ImageCandidate]:
-        count = 0
-        try:
-            for candidate in self._crawl(ctx, result):
-                if count >= ctx.max_images:
-                    result.stop, result.detail = StopReason.CAP, f"stopped at {count} images (--max-images)"
-                    return
-                count += 1
-                yield candidate
-        except NetworkError as exc:
-            result.stop, result.detail = StopReason.ERROR, exc.message
-
-    def _crawl(self, ctx: CrawlContext, result: CrawlResult) -> Iterator[ImageCandidate]:
+    def crawl(self, ctx: CrawlContext, result: CrawlResult) -> Iterator[ImageCandidate]:
         account = self._lookup(ctx, result)
         if account is None:
             return
@@ -71,9 +57,10 @@ class Mastodon(Site):
         if "noindex" in account:
             result.indexable = not account["noindex"]
         result.notes += [note for key, note in NOTES.items() if account.get(key)]
+        result.facts.update({key: bool(account[key]) for key in NOTES if key in account})
         for key, kind in (("avatar", ImageKind.AVATAR), ("header", ImageKind.BANNER)):
             url = str(account.get(key) or "")
-            if _is_http(url) and not url.endswith("/missing.png"):
+            if is_http(url) and not url.endswith("/missing.png"):
                 yield ImageCandidate(url, profile, kind, f"mastodon:{key}")
 
         # Only this account's statuses, though the account scope allows all of /api/v1/accounts/.
@@ -81,26 +68,25 @@ class Mastodon(Site):
         scope = AccountScope(frozenset({self.host}), (path,))
         next_url: str | None = self.root + path
         params: dict[str, str] | None = STATUS_QUERY
-        pages = 0
+        pager = Pager(ctx, result)
         while next_url:
-            if pages >= ctx.max_pages:
-                result.stop, result.detail = StopReason.CAP, f"stopped after {pages} pages of posts (--max-pages)"
+            if not pager.allow(next_url):
                 return
             response = ctx.net.get_json(next_url, scope=scope, params=params)
-            pages, result.pages_visited = pages + 1, result.pages_visited + 1
             statuses = self._payload(response, result, list)
             if statuses is None:
                 return
             for status in statuses:
                 if not isinstance(status, dict) or status.get("reblog"):
                     continue  # a boost carries someone else's photos
-                page, caption = str(status.get("url") or profile), _plain(status.get("content"))
+                page, caption = str(status.get("url") or profile), plain(status.get("content"))
+                posted = str(status.get("created_at") or "")
                 for media in status.get("media_attachments") or []:
                     if (still := _still(media)) is not None:
                         alt = str(media.get("description") or "")
-                        yield ImageCandidate(still, page, ImageKind.POST, "mastodon:media", alt, caption)
+                        yield ImageCandidate(still, page, ImageKind.POST, "mastodon:media", alt, caption, posted)
             next_url, params = response.link("next"), None
-        result.stop, result.detail = StopReason.END, f"all {pages} pages of media posts"
+        pager.finished()
 
     def _lookup(self, ctx: CrawlContext, result: CrawlResult) -> dict[str, Any] | None:
         api = f"{self.root}/api/v1/accounts"
@@ -154,16 +140,7 @@ def _still(media: Any) -> str | None:
         urls = [media.get("preview_url")]
     else:
         return None
-    return next((url for url in urls if _is_http(url)), None)
-
-
-def _is_http(url: Any) -> bool:
-    return isinstance(url, str) and url.startswith(("https://", "http://"))
-
-
-def _plain(content: Any) -> str:
-    text = html.unescape(re.sub(r"<[^>]+>", " ", str(content or "")))
-    return " ".join(text.split())[:300]
+    return next((url for url in urls if is_http(url)), None)
 
 
 def _json_or_none(response: NetResponse) -> Any:

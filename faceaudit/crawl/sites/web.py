@@ -9,11 +9,12 @@ from urllib.parse import urlsplit
 from faceaudit.crawl.browser import PageHarvest
 from faceaudit.crawl.net import AccountScope
 from faceaudit.crawl.sites.base import CrawlContext, Site
-from faceaudit.errors import NetworkError, OutOfScope
+from faceaudit.errors import NetworkError, OutOfScope, UsageError
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
 SHARE_SOURCES = frozenset({"og:image", "twitter:image", "link:image_src", "json-ld"})
 NOINDEX = frozenset({"noindex", "noimageindex", "none"})
+SEARCH_PAGE = re.compile(r"https?://[^/?#]+(?:/[^?#]*)?(?:/search\b|[?&](?:q|query|search|s)=)", re.IGNORECASE)
 VALUED = frozenset({"max-snippet", "max-image-preview", "max-video-preview", "unavailable_after"})
 
 
@@ -22,6 +23,14 @@ class Web(Site):
     pattern = re.compile(r"https?://[^/?#\s]+(?:[/?#]\S*)?$", re.IGNORECASE)
     example = "https://me.example.org/"
     settings_url = ""  # the owner's own site: the advice is meta robots / X-Robots-Tag and EXIF
+
+    def __init__(self, url: str, match: re.Match[str]) -> None:
+        super().__init__(url, match)
+        if SEARCH_PAGE.match(url):  # somebody's listing of many people, not the user's own site
+            raise UsageError(
+                f"{url!r} looks like a search page, not your own website or profile",
+                "give the address of your own site or profile page, e.g. https://you.example.org/",
+            )
 
     def scope(self) -> AccountScope:
         """The page's host (and its www twin), only under the page's own path.

@@ -5,7 +5,10 @@ One file per platform (named after the adapter: ``mastodon.json``, ``web.json``.
 
 ``applies_to`` says when an entry is relevant; an entry is chosen when any of its conditions holds:
 
-- an image kind (``avatar``, ``banner``, ``post``, ``page_image``, ``share_image``): a finding of that kind;
+- an image kind (``avatar``, ``banner``, ``cover``, ``post``, ``video_thumbnail``, ``page_image``,
+  ``share_image``): a finding of that kind. A ``cover`` finding also counts as ``banner`` (both are
+  the wide picture across a profile's top) and a ``video_thumbnail`` as ``post`` (it is published
+  with the video), so a platform file needs to name them only when its advice for them differs;
 - ``any``: the account has at least one finding;
 - ``gps``: a finding's file carries GPS coordinates;
 - ``metadata``: a finding's file carries a capture time, camera or camera serial;
@@ -32,6 +35,7 @@ from faceaudit.types import ImageKind
 GENERAL = "general"
 KINDS = frozenset(kind.value for kind in ImageKind)
 CONDITIONS = KINDS | {"any", "gps", "metadata", "indexable"}
+ALSO_COUNTS_AS = {ImageKind.COVER.value: ImageKind.BANNER.value, ImageKind.VIDEO_THUMBNAIL.value: ImageKind.POST.value}
 REQUIRED = ("id", "applies_to", "advice", "where", "always_public", "source", "checked")
 _SITE_NAME = re.compile(r"[a-z0-9_]+")
 _METADATA_LEAKS = ("taken_at", "camera", "camera_serial")
@@ -108,6 +112,8 @@ def conditions(findings: Iterable[FindingReport], indexable: bool | None) -> set
     found: set[str] = set()
     for finding in findings:
         found |= {"any", finding.kind}
+        if finding.kind in ALSO_COUNTS_AS:
+            found.add(ALSO_COUNTS_AS[finding.kind])
         if finding.has_gps:
             found.add("gps")
         if any(finding.metadata.get(key) for key in _METADATA_LEAKS):

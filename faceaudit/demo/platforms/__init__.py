@@ -1,0 +1,41 @@
+"""One imitation account per platform, for the platform tests and the demo.
+
+Each module here has `build(photos) -> PlatformFixture`: FixtureServer handlers for the
+platform's real hostnames (reached through `scan --resolve` and `--ca-cert`), one account URL,
+and the labels a scan is judged by: which served image URLs show the demo person, and as what
+kind of image. `photos` is `demo.photos.public_photos()` keyed by file name, so every fixture
+shows the same person (scikit-image's `astronaut`) among other people and pictures without faces.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from faceaudit.demo.photos import Photo, public_photos
+from faceaudit.demo.server import Handler
+
+# Modules in this package, one per platform (named after the adapter).
+MODULES = [
+    "mastodon",
+]
+
+
+@dataclass
+class PlatformFixture:
+    platform: str  # the adapter's `name`
+    sites: dict[str, Handler]  # hostname -> handler, for FixtureServer
+    account_url: str  # what the user lists with `accounts add`
+    person_images: dict[str, str]  # image URL as served -> ImageKind value, for each showing the person
+    other_images: list[str] = field(default_factory=list)  # served images without the person
+    needs_browser: bool = False  # the adapter reads pages in Chromium
+
+
+def photos_by_name() -> dict[str, Photo]:
+    return {photo.name: photo for photo in public_photos()}
+
+
+def build(module: str, photos: dict[str, Photo] | None = None) -> PlatformFixture:
+    built = importlib.import_module(f"faceaudit.demo.platforms.{module}").build(photos or photos_by_name())
+    assert isinstance(built, PlatformFixture)
+    return built
