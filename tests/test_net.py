@@ -489,6 +489,21 @@ def test_cookies_are_never_sent_back_and_no_credentials_are_sent(serve: Serve) -
         assert headers["user-agent"] == "faceaudit-test/1"
 
 
+def test_an_adapter_may_add_a_platform_header_but_never_credentials(serve: Serve) -> None:
+    seen: list[dict[str, str]] = []
+
+    def record(request: Request) -> Reply:
+        seen.append({k.lower(): v for k, v in request.headers.items()})
+        return Reply(200, b"{}", "application/json")
+
+    with serve({"social.example": record}) as (_server, net, _sleeps):
+        net.get_json("https://social.example/@alex/", scope=ALEX, headers={"X-IG-App-ID": "936619743392459"})
+        for name in ("Cookie", "authorization", "Host"):
+            with pytest.raises(OutOfScope, match="never logs in"):
+                net.get_page("https://social.example/@alex/", scope=ALEX, headers={name: "x"})
+    assert len(seen) == 1 and seen[0]["x-ig-app-id"] == "936619743392459"
+
+
 # --- Link header ------------------------------------------------------------------------------------
 
 

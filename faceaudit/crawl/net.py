@@ -372,14 +372,17 @@ class NetClient:
         self._client.close()
 
     def get_json(
-        self, url: str, *, scope: AccountScope, params: dict[str, str] | None = None
+        self, url: str, *, scope: AccountScope, params: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> NetResponse:
+        """`headers`: what a platform's own web client sends with the call (an app id, say);
+        never credentials or cookies."""
         accept = "application/json"
-        return self._get(url, params, scope=scope, accept=accept, cap=self.policy.max_page_bytes)
+        return self._get(url, params, scope=scope, accept=accept, cap=self.policy.max_page_bytes, headers=headers)
 
-    def get_page(self, url: str, *, scope: AccountScope) -> NetResponse:
+    def get_page(self, url: str, *, scope: AccountScope, headers: Mapping[str, str] | None = None) -> NetResponse:
         accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-        return self._get(url, None, scope=scope, accept=accept, cap=self.policy.max_page_bytes)
+        return self._get(url, None, scope=scope, accept=accept, cap=self.policy.max_page_bytes, headers=headers)
 
     def get_image(self, url: str) -> NetResponse:
         """An image from any public host (CDNs); refuses bodies that are clearly not images."""
@@ -436,12 +439,14 @@ class NetClient:
         scope: AccountScope | None,
         accept: str,
         cap: int,
+        headers: Mapping[str, str] | None = None,
     ) -> NetResponse:
+        extra = _safe_headers(headers)
         target = self._checked(url, scope)
         if params:
             target = self._checked(str(target.copy_merge_params(params)), scope)
         for _hop in range(self.policy.max_redirects + 1):
-            response = self._with_retries(target, accept, cap)
+            response = self._with_retries(target, accept, cap, extra)
             location = response.headers.get("location")
             if response.status not in _REDIRECTS or not location:
                 return response
@@ -451,11 +456,11 @@ class NetClient:
             "the site may be sending visitors in a loop; try the address in a browser.",
         )
 
-    def _with_retries(self, url: httpx.URL, accept: str, cap: int) -> NetResponse:
+    def _with_retries(self, url: httpx.URL, accept: str, cap: int, extra: dict[str, str]) -> NetResponse:
         attempt = 0
         while True:
             try:
-                response = self._exchange(url, accept, cap)
+                response = self._exchange(url, accept, cap, extra)
             except httpx.TransportError as exc:
                 if attempt >= self.policy.retries or _is_certificate_error(exc):
                     raise _transport_error(url, exc, attempt + 1) from exc
@@ -485,10 +490,10 @@ class NetClient:
                 self._sleep(wait)
         self._last_request[host] = time.monotonic()
 
-    def _exchange(self, url: httpx.URL, accept: str, cap: int) -> NetResponse:
+    def _exchange(self, url: httpx.URL, accept: str, cap: int, extra: dict[str, str]) -> NetResponse:
         self._pace(url.host)
         deadline = time.monotonic() + self.policy.total_timeout
-        request = self._client.build_request("GET", url, headers={"Accept": accept})
+        request = self._client.build_request("GET", url, headers={**extra, "Accept": accept})
         response = self._client.send(request, stream=True)
         try:
             length = response.headers.get("content-length", "")
@@ -512,6 +517,18 @@ class NetClient:
         log.debug("GET %s -> %s (%d bytes)", url, response.status_code, size)
         headers = {name.lower(): value for name, value in response.headers.items()}
         return NetResponse(str(url), response.status_code, headers, b"".join(chunks))
+
+
+_FORBIDDEN_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization", "host"})
+
+
+def _safe_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """Extra request headers an adapter asked for; anything that could log in is refused."""
+    extra = dict(headers or {})
+    refused = sorted(name for name in extra if name.lower() in _FORBIDDEN_HEADERS)
+    if refused:
+        raise OutOfScope(f"refused to send {', '.join(refused)}: faceaudit never logs in")
+    return extra
 
 
 def _too_large(url: httpx.URL, cap: int) -> NetworkError:

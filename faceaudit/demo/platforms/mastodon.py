@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from faceaudit.demo.mastodon_api import FixtureAccount, FixtureMedia, FixtureStatus, mastodon_handler
+from faceaudit.demo.mastodon_api import (
+    FixtureAccount,
+    FixtureMedia,
+    FixtureStatus,
+    mastodon_handler,
+)
 from faceaudit.demo.photos import Photo
 from faceaudit.demo.platforms import PlatformFixture
 
