@@ -16,6 +16,14 @@ from faceaudit.errors import UsageError
 # Order matters: specific platforms first, the generic web adapter last.
 MODULES = [
     "mastodon",
+    "github",
+    "flickr",
+    "reddit",
+    "gravatar",
+    "instagram",
+    "tiktok",
+    "bluesky",
+    "youtube",
     "web",
 ]
 

@@ -17,7 +17,15 @@ from faceaudit.demo.server import Handler
 
 # Modules in this package, one per platform (named after the adapter).
 MODULES = [
+    "youtube",
+    "instagram",
+    "tiktok",
+    "gravatar",
+    "github",
     "mastodon",
+    "flickr",
+    "reddit",
+    "bluesky",
 ]
 
 
