@@ -23,6 +23,8 @@ FIELDS = ("id", "applies_to", "advice", "where", "always_public", "source", "che
 VOCABULARY = {
     "avatar",
     "banner",
+    "cover",
+    "video_thumbnail",
     "post",
     "page_image",
     "share_image",

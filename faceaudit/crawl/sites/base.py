@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 # Where platforms send a logged-out visitor they will not serve.
 LOGIN_PATH = re.compile(
-    r"/(?:accounts/login|login|log-in|signin|sign-in|sign_in|authwall|challenge|checkpoint|i/flow/login)(?:[/.?]|$)",
+    r"/(?:accounts/login|login|log-in|signin|sign-in|sign_in|authwall|challenge|checkpoint|i/flow/login|servicelogin)(?:[/.?]|$)",
     re.IGNORECASE,
 )
 
