@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 _LOGIN_PATH = re.compile(
-    r"/(?:accounts/login|login|log-in|signin|sign-in|sign_in|authwall|challenge|checkpoint)(?:[/.?]|$)",
+    r"/(?:accounts/login|login|log-in|signin|sign-in|sign_in|authwall|challenge|checkpoint|i/flow/login)(?:[/.?]|$)",
     re.IGNORECASE,
 )
 
@@ -26,8 +26,12 @@ _LOGIN_PATH = re.compile(
 @dataclass(frozen=True)
 class HarvestedImage:
     url: str
-    found_by: str  # og:image, twitter:image, link:image_src, json-ld, img, img:srcset, ...
+    found_by: str  # og:image, twitter:image, link:image_src, json-ld, img, img:srcset, svg:image, ...
     alt: str = ""
+    # Where the image sits, as short "key=value" words (see harvest.js): data-testid, perf (Facebook's
+    # data-imgperflogname), class (the element's and its two parents'), label (nearest aria-label),
+    # href (nearest link), time (of the article it is in). Platform adapters classify images by it.
+    context: str = ""
 
 
 @dataclass
@@ -44,6 +48,8 @@ class PageHarvest:
     login_wall: bool = False
     redirected_to: str = ""  # set when the page sent us outside the account and was not read
     scroll_capped: bool = False  # the page still grew when max_scrolls ran out
+    text: str = ""  # the page's visible words (first 4000 characters), for platform notices; never stored
+    login_prompt: bool = False  # a visible dialog over the page asks the visitor to log in
 
 
 @dataclass
@@ -96,25 +102,26 @@ def read_dom(page: Page, timeout: float) -> dict[str, Any]:
 def page_harvest(dom: dict[str, Any], final_url: str, visit: Visit, capped: bool) -> PageHarvest:
     """The PageHarvest for what harvest.js read (`dom`) and what the wire showed (`visit`)."""
     base = str(dom.get("base") or final_url)
-    found = [(str(u), str(by), str(alt)) for u, by, alt in dom["share"]]
+    found = [(str(u), str(by), str(alt), str(where)) for u, by, alt, where in dom["share"]]
     for text in dom["jsonld"]:
         try:
             data = json.loads(text)
         except ValueError:
             continue  # a broken JSON-LD block on the page: it shows no image to anyone either
-        found.extend((urljoin(base, u), "json-ld", "") for u in _jsonld_images(data))
-    found.extend((str(u), str(by), str(alt)) for u, by, alt in dom["page"])
-    known = {_clean(u) for u in dom["known"]} | {_clean(u) for u, _, _ in found}
-    found.extend((u, "network", "") for u in visit.network_images if _clean(u) not in known)
+        found.extend((urljoin(base, u), "json-ld", "", "") for u in _jsonld_images(data))
+    found.extend((str(u), str(by), str(alt), str(where)) for u, by, alt, where in dom["page"])
+    known = {_clean(u) for u in dom["known"]} | {_clean(u) for u, _, _, _ in found}
+    found.extend((u, "network", "", "") for u in visit.network_images if _clean(u) not in known)
     images: dict[str, HarvestedImage] = {}
-    for raw, found_by, alt in found:
+    for raw, found_by, alt, where in found:
         url = _clean(raw)
         if not url:
             continue
-        if url not in images:
-            images[url] = HarvestedImage(url, found_by, alt)
-        elif alt and not images[url].alt:
-            images[url] = HarvestedImage(url, images[url].found_by, alt)
+        first = images.get(url)
+        if first is None:
+            images[url] = HarvestedImage(url, found_by, alt, where)
+        elif (alt and not first.alt) or (where and not first.context):  # og:image first, <img> later
+            images[url] = HarvestedImage(url, first.found_by, first.alt or alt, first.context or where)
     return PageHarvest(
         final_url=final_url,
         status=visit.status,
@@ -125,6 +132,8 @@ def page_harvest(dom: dict[str, Any], final_url: str, visit: Visit, capped: bool
         blocked=list(visit.blocked),
         login_wall=bool(dom.get("password")) or _login_path([*visit.refused_navigations, final_url]),
         scroll_capped=capped,
+        text=str(dom.get("text") or ""),
+        login_prompt=bool(dom.get("login_prompt")),
     )
 
 

@@ -23,6 +23,9 @@ MODULES = [
     "instagram",
     "tiktok",
     "bluesky",
+    "facebook",
+    "x",
+    "linkedin",
     "youtube",
     "web",
 ]

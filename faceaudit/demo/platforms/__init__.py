@@ -26,6 +26,9 @@ MODULES = [
     "flickr",
     "reddit",
     "bluesky",
+    "facebook",
+    "x",
+    "linkedin",
 ]
 
 
