@@ -1,7 +1,8 @@
 """The insightface engine, run on tiny generated ONNX models with the real packs' signatures.
 
 No test reaches the network: every socket connection is refused and recorded, and
-insightface's downloader is wrapped so a test can tell whether it was called.
+insightface's own downloader is wrapped so a test can tell it was never called. Downloads through
+faceaudit's network client are tested against a local server in test_model_download.py.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from faceaudit.compare.engines import insightface_engine  # noqa: E402
 from faceaudit.compare.engines.insightface_engine import (  # noqa: E402
     PACK_SIZES,
     InsightFaceEngine,
+    PackDownload,
     pack_status,
 )
 from faceaudit.errors import EngineUnavailable, UsageError  # noqa: E402
@@ -61,7 +63,7 @@ def network_attempts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def downloads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """URLs insightface's downloader was asked for; the real downloader still runs (offline)."""
+    """URLs insightface's own downloader was asked for: it must never be (no policy, no checksum)."""
     from insightface.utils import storage
 
     urls: list[str] = []
@@ -75,18 +77,8 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return urls
 
 
-def serve_pack_zip(monkeypatch: pytest.MonkeyPatch, downloads: list[str]) -> None:
-    """Make insightface's downloader "fetch" the tiny pack's zip instead of going online."""
-    from insightface.utils import storage
-
-    def fetch(url: str, path: str, overwrite: bool = False, sha1_hash: str | None = None) -> str:
-        downloads.append(url)
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_bytes(onnx_models.pack_zip())
-        print("download_path:", path)  # as insightface's own downloader does
-        return path
-
-    monkeypatch.setattr(storage, "download_file", fetch)
+def no_network() -> Any:
+    raise AssertionError("no network client may be made here")
 
 
 def write_pack(root: Path, pack: str = "buffalo_l", files: tuple[str, ...] | None = None) -> Path:
@@ -324,7 +316,7 @@ def test_a_missing_pack_without_download_permission_fails_without_touching_the_n
     assert network_attempts == [] and downloads == []
     assert "buffalo_l" in caught.value.message and "\n" not in caught.value.message
     assert "faceaudit enroll --engine insightface" in caught.value.hint
-    assert "about 326 MB" in caught.value.hint
+    assert "about 289 MB" in caught.value.hint
     assert "--model-dir PATH" in caught.value.hint and "--engine dlib" in caught.value.hint
     assert not (tmp_path / "insightface").exists()
 
@@ -338,15 +330,15 @@ def test_a_declined_download_fails_with_a_hint_naming_model_dir(
         asked.append((pack, size))
         return False
 
-    engine = InsightFaceEngine(pack="buffalo_s", root=tmp_path / "insightface",
-                               allow_download=True, confirm_download=decline)
+    engine = InsightFaceEngine(pack="buffalo_s", root=tmp_path / "insightface", allow_download=True,
+                               confirm_download=PackDownload(decline, network=no_network))
 
     with pytest.raises(EngineUnavailable) as caught:
         engine.detect(photo())
 
     assert asked == [("buffalo_s", PACK_SIZES["buffalo_s"])]
     assert network_attempts == [] and downloads == []
-    assert "buffalo_s" in caught.value.message and "about 159 MB" in caught.value.message
+    assert "buffalo_s" in caught.value.message and "about 128 MB" in caught.value.message
     assert "--model-dir PATH" in caught.value.hint and "--engine dlib" in caught.value.hint
 
 
@@ -360,52 +352,18 @@ def test_download_permission_without_a_way_to_ask_downloads_nothing(
     assert downloads == []
 
 
-def test_a_failed_download_fails_with_a_one_line_message_and_a_hint(
+def test_a_confirmation_without_a_network_client_asks_nothing_and_downloads_nothing(
     tmp_path: Path, network_attempts: list[str], downloads: list[str]
 ) -> None:
-    root = tmp_path / "insightface"
-    engine = InsightFaceEngine(root=root, allow_download=True, confirm_download=lambda p, s: True)
+    engine = InsightFaceEngine(root=tmp_path / "insightface", allow_download=True,
+                               confirm_download=never_asked)
 
     with pytest.raises(EngineUnavailable) as caught:
         engine.detect(photo())
 
-    assert downloads == [
-        "https://github.com/deepinsight/insightface/releases/download/model-zoo/buffalo_l.zip"
-    ]
-    assert network_attempts, "the agreed download should have been tried (and refused offline)"
-    assert "downloading insightface pack buffalo_l failed" in caught.value.message
-    assert "\n" not in caught.value.message
-    assert "--model-dir PATH" in caught.value.hint and "--engine dlib" in caught.value.hint
-    assert not (root / "models" / "buffalo_l.zip").exists()
-
-
-def test_an_agreed_download_is_unpacked_by_insightface_and_used(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, downloads: list[str],
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    serve_pack_zip(monkeypatch, downloads)
-    root = tmp_path / "insightface"
-    engine = InsightFaceEngine(root=root, allow_download=True, confirm_download=lambda p, s: True)
-
-    assert len(engine.detect(photo())) == 1
-
-    assert [url.rsplit("/", 1)[-1] for url in downloads] == ["buffalo_l.zip"]
-    assert (root / "models" / "buffalo_l" / "det_10g.onnx").is_file()
-    assert not (root / "models" / "buffalo_l.zip").exists()  # insightface would keep it
-    assert "download_path" not in capsys.readouterr().out  # stdout stays clean for --json
-
-
-def test_a_half_unpacked_pack_is_downloaded_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, downloads: list[str]
-) -> None:
-    # insightface alone would take any existing folder as a finished download.
-    serve_pack_zip(monkeypatch, downloads)
-    root = tmp_path / "insightface"
-    write_pack(root, files=(onnx_models.DETECTOR_FILE,))
-    engine = InsightFaceEngine(root=root, allow_download=True, confirm_download=lambda p, s: True)
-
-    assert len(engine.detect(photo())) == 1
-    assert len(downloads) == 1
+    assert "no network client" in caught.value.message
+    assert network_attempts == [] and downloads == []
+    assert not (tmp_path / "insightface").exists()
 
 
 def test_a_missing_model_dir_is_never_downloaded(tmp_path: Path, downloads: list[str]) -> None:
@@ -444,7 +402,7 @@ def test_a_missing_pack_is_unavailable_with_its_size_and_how_to_get_it(home: Pat
 
     assert not available.ok
     assert str(home / ".insightface" / "models" / "buffalo_l") in available.reason
-    assert "about 326 MB" in available.reason
+    assert "about 289 MB" in available.reason
     assert "`faceaudit enroll --engine insightface` downloads pack buffalo_l" in available.reason
     assert "--model-dir PATH" in available.reason
 
@@ -505,7 +463,7 @@ def test_pack_status_lists_every_known_pack_with_its_size_and_presence(tmp_path:
     assert list(status) == ["buffalo_l", "buffalo_s", "buffalo_sc"]
     assert {name: entry["present"] for name, entry in status.items()} == {
         "buffalo_l": False, "buffalo_s": False, "buffalo_sc": True}
-    assert status["buffalo_l"]["size_bytes"] == 326_000_000 and status["buffalo_l"]["default"]
+    assert status["buffalo_l"]["size_bytes"] == 288_621_354 and status["buffalo_l"]["default"]
     assert status["buffalo_sc"]["path"] == str(root / "models" / "buffalo_sc")
 
 

@@ -1,15 +1,22 @@
-"""The one network choke point: scope and address policy, name mapping, timeouts, size caps, retries."""
+"""The one network choke point: scope and address policy, name mapping, timeouts, size caps, retries.
+
+Pages, API calls and images are read into memory (capped); the face-model download streams to a
+file through the same requests, redirects and checks (`NetClient.download`).
+"""
 
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import http.cookiejar
 import ipaddress
 import json
 import logging
+import os
 import re
 import socket
 import ssl
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -284,6 +291,25 @@ _LINK_PARAM = re.compile(r";\s*([\w*-]+)\s*(?:=\s*(?:\"([^\"]*)\"|([^;,\s]*)))?"
 
 _REDIRECTS = {301, 302, 303, 307, 308}
 _NOT_IMAGES = ("text/", "application/json", "application/xhtml", "application/xml", "application/javascript")
+# A download may take as long as its cap at this rate (and never less than the policy's
+# total_timeout): a stalled connection is caught by the read timeout, a trickle by this.
+MIN_DOWNLOAD_RATE = 64 * 1024  # bytes per second
+
+BodySink = Callable[[bytes, int | None], None]  # one chunk of a 2xx body; the announced length
+DownloadProgress = Callable[[int, int | None], None]  # bytes so far; the announced length
+
+
+@dataclass(frozen=True)
+class _Fetch:
+    """How one GET is made and read, at every redirect hop and retry."""
+
+    accept: str
+    cap: int  # body bytes, whatever Content-Length says
+    scope: AccountScope | None = None  # None: any public host (images, downloads)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    total_timeout: float | None = None  # None: the policy's
+    https_only: bool = False
+    sink: BodySink | None = None  # a 2xx body goes here, chunk by chunk, instead of into memory
 
 
 class _RefuseAllCookies(http.cookiejar.DefaultCookiePolicy):
@@ -377,23 +403,69 @@ class NetClient:
     ) -> NetResponse:
         """`headers`: what a platform's own web client sends with the call (an app id, say);
         never credentials or cookies."""
-        accept = "application/json"
-        return self._get(url, params, scope=scope, accept=accept, cap=self.policy.max_page_bytes, headers=headers)
+        fetch = _Fetch("application/json", self.policy.max_page_bytes, scope, headers or {})
+        return self._get(url, params, fetch)
 
     def get_page(self, url: str, *, scope: AccountScope, headers: Mapping[str, str] | None = None) -> NetResponse:
         accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-        return self._get(url, None, scope=scope, accept=accept, cap=self.policy.max_page_bytes, headers=headers)
+        return self._get(url, None, _Fetch(accept, self.policy.max_page_bytes, scope, headers or {}))
 
     def get_image(self, url: str) -> NetResponse:
         """An image from any public host (CDNs); refuses bodies that are clearly not images."""
         accept = "image/avif,image/webp,image/png,image/jpeg,image/*;q=0.8,*/*;q=0.5"
-        response = self._get(url, None, scope=None, accept=accept, cap=self.policy.max_image_bytes)
+        response = self._get(url, None, _Fetch(accept, self.policy.max_image_bytes))
         if response.ok and response.content_type.startswith(_NOT_IMAGES):
             raise NetworkError(
                 f"{response.url} is not an image ({response.content_type})",
                 "the image address may now lead to a login or error page.",
             )
         return response
+
+    def download(self, url: str, dest: Path, *, max_bytes: int,
+                 progress: DownloadProgress | None = None) -> str:
+        """Stream a file from a public https address to `dest`; returns its SHA-256 (hex).
+
+        Every hop passes the same policy as any request (GitHub release files redirect to
+        another host), and must be https. The body is hashed as it arrives into a temporary file
+        beside `dest`, capped at `max_bytes` whatever Content-Length says; `dest` appears only
+        once the file is complete, and the partial file is removed on any failure or Ctrl-C.
+        A failure after the first byte is not retried: the caller decides whether to start over.
+        """
+        digest = hashlib.sha256()
+        received = 0
+        handle, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        partial = Path(name)
+        try:
+            with os.fdopen(handle, "wb") as file:
+
+                def write(chunk: bytes, announced: int | None) -> None:
+                    nonlocal received
+                    file.write(chunk)
+                    digest.update(chunk)
+                    received += len(chunk)
+                    if progress is not None:
+                        progress(received, announced)
+
+                fetch = _Fetch(
+                    "application/octet-stream,*/*;q=0.5", max_bytes,
+                    headers={"Accept-Encoding": "identity"},  # the file's own bytes, not a re-encoding
+                    total_timeout=max(self.policy.total_timeout, max_bytes / MIN_DOWNLOAD_RATE),
+                    https_only=True, sink=write,
+                )
+                response = self._get(url, None, fetch)
+                if not response.ok:
+                    raise NetworkError(
+                        f"{response.url[:160]} answered {response.status}",
+                        "the file may have moved or the server may be down; try again later.",
+                    )
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(partial, dest)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        log.debug("downloaded %s to %s (%d bytes)", url, dest, received)
+        return digest.hexdigest()
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -416,13 +488,16 @@ class NetClient:
             self._targets[key] = self.policy.resolve_target(*key)
         return self._targets[key]
 
-    def _checked(self, url: str, scope: AccountScope | None) -> httpx.URL:
+    def _checked(self, url: str, fetch: _Fetch) -> httpx.URL:
         try:
             parsed = httpx.URL(url).copy_with(fragment=None)
         except (httpx.InvalidURL, TypeError, ValueError) as exc:
             raise OutOfScope(f"refused a malformed URL: {url[:120]} ({exc})") from exc
         canonical = str(parsed)  # check exactly what httpx will send
+        if fetch.https_only and parsed.scheme != "https":
+            raise OutOfScope(f"refused {canonical[:160]}: downloads are fetched over https only", url=canonical)
         self.policy.check_url(canonical, resolver=self._target)
+        scope = fetch.scope
         if scope is not None and not scope.allows(canonical):
             raise OutOfScope(
                 f"refused {canonical[:160]}: it is outside the listed account",
@@ -431,36 +506,27 @@ class NetClient:
             )
         return parsed
 
-    def _get(
-        self,
-        url: str,
-        params: dict[str, str] | None,
-        *,
-        scope: AccountScope | None,
-        accept: str,
-        cap: int,
-        headers: Mapping[str, str] | None = None,
-    ) -> NetResponse:
-        extra = _safe_headers(headers)
-        target = self._checked(url, scope)
+    def _get(self, url: str, params: dict[str, str] | None, fetch: _Fetch) -> NetResponse:
+        extra = _safe_headers(fetch.headers)
+        target = self._checked(url, fetch)
         if params:
-            target = self._checked(str(target.copy_merge_params(params)), scope)
+            target = self._checked(str(target.copy_merge_params(params)), fetch)
         for _hop in range(self.policy.max_redirects + 1):
-            response = self._with_retries(target, accept, cap, extra)
+            response = self._with_retries(target, fetch, extra)
             location = response.headers.get("location")
             if response.status not in _REDIRECTS or not location:
                 return response
-            target = self._checked(urljoin(response.url, location.strip()), scope)
+            target = self._checked(urljoin(response.url, location.strip()), fetch)
         raise NetworkError(
             f"{url[:160]} redirected more than {self.policy.max_redirects} times",
             "the site may be sending visitors in a loop; try the address in a browser.",
         )
 
-    def _with_retries(self, url: httpx.URL, accept: str, cap: int, extra: dict[str, str]) -> NetResponse:
+    def _with_retries(self, url: httpx.URL, fetch: _Fetch, extra: dict[str, str]) -> NetResponse:
         attempt = 0
         while True:
             try:
-                response = self._exchange(url, accept, cap, extra)
+                response = self._exchange(url, fetch, extra)
             except httpx.TransportError as exc:
                 if attempt >= self.policy.retries or _is_certificate_error(exc):
                     raise _transport_error(url, exc, attempt + 1) from exc
@@ -490,27 +556,41 @@ class NetClient:
                 self._sleep(wait)
         self._last_request[host] = time.monotonic()
 
-    def _exchange(self, url: httpx.URL, accept: str, cap: int, extra: dict[str, str]) -> NetResponse:
+    def _exchange(self, url: httpx.URL, fetch: _Fetch, extra: dict[str, str]) -> NetResponse:
         self._pace(url.host)
-        deadline = time.monotonic() + self.policy.total_timeout
-        request = self._client.build_request("GET", url, headers={**extra, "Accept": accept})
+        total_timeout = fetch.total_timeout or self.policy.total_timeout
+        deadline = time.monotonic() + total_timeout
+        request = self._client.build_request("GET", url, headers={**extra, "Accept": fetch.accept})
         response = self._client.send(request, stream=True)
         try:
+            cap, sink = fetch.cap, fetch.sink
+            if sink is not None and not response.is_success:
+                # A download's redirects and error pages are read like pages, not like the file.
+                cap, sink = min(cap, self.policy.max_page_bytes), None
             length = response.headers.get("content-length", "")
-            if length.isdigit() and int(length) > cap:
+            announced = int(length) if length.isdigit() else None
+            if announced is not None and announced > cap:
                 raise _too_large(url, cap)
             chunks: list[bytes] = []
             size = 0
-            for chunk in response.iter_bytes():  # decoded: a gzip bomb is capped too
-                size += len(chunk)
-                if size > cap:
-                    raise _too_large(url, cap)
-                if time.monotonic() > deadline:
-                    raise NetworkError(
-                        f"{url} took longer than {self.policy.total_timeout:g} s",
-                        "the server is very slow; try again later.",
-                    )
-                chunks.append(chunk)
+            try:
+                for chunk in response.iter_bytes():  # decoded: a gzip bomb is capped too
+                    size += len(chunk)
+                    if size > cap:
+                        raise _too_large(url, cap)
+                    if time.monotonic() > deadline:
+                        raise NetworkError(
+                            f"{url} took longer than {total_timeout:g} s",
+                            "the server is very slow; try again later.",
+                        )
+                    if sink is not None:
+                        sink(chunk, announced)
+                    else:
+                        chunks.append(chunk)
+            except httpx.TransportError as exc:
+                if sink is not None and size:  # part of the file is written: not retried here
+                    raise _transport_error(url, exc, 1) from exc
+                raise
         finally:
             response.close()
             self._client.cookies.clear()

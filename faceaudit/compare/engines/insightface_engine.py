@@ -5,17 +5,15 @@ outputs: SCRFD detection; a square input of 112 or more: ArcFace recognition; 19
 96: gender/age), not by file name; only packs with a `manifest.json` of version 2 route by
 manifest, and the buffalo packs have none. Given a pack *name* that is not a folder, it
 downloads `<name>.zip` from its GitHub release with no size, checksum or signature check and
-no timeout. So this engine always hands FaceAnalysis an existing folder, and downloads only
-itself, through insightface's own downloader, after the user has agreed to the size.
+no timeout, outside faceaudit's network policy. So this engine always hands FaceAnalysis an
+existing folder, and downloads a pack itself (`insightface_download`), after the user has agreed
+to the size, through the network client its caller gives it.
 """
 
 from __future__ import annotations
 
-import sys
 import warnings
-import zipfile
 from collections.abc import Callable
-from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
@@ -30,27 +28,24 @@ from faceaudit.compare.engines.base import (
     normalise,
     sharpness,
 )
+from faceaudit.compare.engines.insightface_download import (
+    MODEL_PACKS,
+    OFFLINE_HINT,
+    PackDownload,
+    install_pack,
+    verify_pack,
+)
 from faceaudit.errors import EngineUnavailable, UsageError
 from faceaudit.types import Box, DetectedFace
 
 DEFAULT_PACK = "buffalo_l"
-# Approximate pack sizes in bytes: the "Model-Size" column of the model-pack table in
-# insightface's python-package/README.md (github.com/deepinsight/insightface), which is the
-# unpacked folder; the zip that is downloaded is somewhat smaller.
-PACK_SIZES: dict[str, int] = {
-    "buffalo_l": 326_000_000,
-    "buffalo_s": 159_000_000,
-    "buffalo_sc": 16_000_000,
-}
+# Download sizes in bytes, of the zips (faceaudit/data/model_packs.json).
+PACK_SIZES: dict[str, int] = {name: pack.size for name, pack in MODEL_PACKS.items()}
 DET_SIZE = (640, 640)  # set explicitly: left unset, insightface 2.x detects at 128 and at 640
 DET_THRESH = 0.5
 LICENCE = (
     "insightface pretrained model packs are for non-commercial research use only "
     "(insightface README); the insightface code itself is MIT-licensed"
-)
-OFFLINE_HINT = (
-    "give an unpacked pack folder with --model-dir PATH, "
-    "or use the offline engine with --engine dlib"
 )
 
 ConfirmDownload = Callable[[str, int | None], bool]  # (pack, size in bytes) -> go ahead?
@@ -139,6 +134,11 @@ def _pack_problem(contents: PackContents) -> str:
     return problem
 
 
+def _missing_models(folder: Path) -> str:
+    contents = read_pack(folder)
+    return "" if contents.complete else f"has no {' or '.join(contents.missing())} model"
+
+
 def _insightface_missing() -> str:
     if find_spec("insightface") is None or find_spec("onnx") is None:
         return "insightface is not installed: pip install insightface"
@@ -170,8 +170,10 @@ class InsightFaceEngine(FaceEngine):
         pack: str = DEFAULT_PACK,
         root: Path | None = None,
         allow_download: bool = False,
-        confirm_download: ConfirmDownload | None = None,
+        confirm_download: ConfirmDownload | PackDownload | None = None,
     ) -> None:
+        """A download happens only with `allow_download` and a PackDownload as
+        `confirm_download`: it carries the user's agreement and the network client to use."""
         if pack not in PACK_SIZES:
             raise UsageError(f"unknown insightface model pack {pack!r}",
                              f"choose one of: {', '.join(PACK_SIZES)}")
@@ -232,36 +234,30 @@ class InsightFaceEngine(FaceEngine):
                     f"no usable insightface pack {self.pack}: {_pack_problem(contents)}",
                     f"`faceaudit enroll --engine insightface` downloads it "
                     f"({about(PACK_SIZES[self.pack])}) after asking; or {OFFLINE_HINT}")
-            contents = self._download()
+            self._download()
+            contents = read_pack(folder)
+        else:
+            changed = verify_pack(folder)
+            if changed:
+                raise EngineUnavailable(
+                    f"the insightface pack in {folder} changed since it was downloaded: {changed}",
+                    "if you did not change it, delete that folder and download the pack again "
+                    f"with `faceaudit enroll --engine insightface`; or {OFFLINE_HINT}")
         self._app = self._open(folder)
         self._models = contents
 
-    def _download(self) -> PackContents:
-        size = PACK_SIZES[self.pack]
-        if self.confirm_download is None or not self.confirm_download(self.pack, size):
+    def _download(self) -> None:
+        """Ask, then download, check and unpack the pack into its folder (never half of it)."""
+        pack = MODEL_PACKS[self.pack]
+        download = self.confirm_download
+        if not isinstance(download, PackDownload):
             raise EngineUnavailable(
-                f"insightface pack {self.pack} ({about(size)}) was not downloaded", OFFLINE_HINT)
-        from insightface.utils import storage
-
-        archive = self.root / "models" / f"{self.pack}.zip"
-        try:
-            # force: insightface treats any existing folder, even a half-unpacked one, as done.
-            # Its downloader prints to stdout, which belongs to --json output.
-            with redirect_stdout(sys.stderr):
-                storage.download("models", self.pack, force=True, root=str(self.root))
-        except (OSError, RuntimeError, zipfile.BadZipFile) as error:
-            detail = " ".join(str(error).split()) or type(error).__name__
+                f"insightface pack {self.pack} ({about(pack.size)}) is not here, and this "
+                "command has no network client to download it with", OFFLINE_HINT)
+        if not download(self.pack, pack.size):
             raise EngineUnavailable(
-                f"downloading insightface pack {self.pack} failed: {detail}", OFFLINE_HINT,
-            ) from error
-        finally:
-            archive.unlink(missing_ok=True)  # insightface keeps the zip beside the folder
-        contents = read_pack(self.folder)
-        if not contents.complete:
-            raise EngineUnavailable(
-                f"downloaded insightface pack {self.pack}, but {_pack_problem(contents)}",
-                OFFLINE_HINT)
-        return contents
+                f"insightface pack {self.pack} ({about(pack.size)}) was not downloaded", OFFLINE_HINT)
+        install_pack(pack, self.folder, download, _missing_models)
 
     def _open(self, folder: Path) -> Any:
         from insightface.app import FaceAnalysis
