@@ -6,17 +6,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from faceaudit.errors import BrowserUnavailable
+from faceaudit.errors import BrowserUnavailable, WorkspaceError
 
 
-def checks(model_dir: Path | None = None) -> list[dict[str, Any]]:
+def checks(model_dir: Path | None = None, home: Path | None = None) -> list[dict[str, Any]]:
     from faceaudit.compare.engines import choose_auto, engine_class
     from faceaudit.crawl.browser import find_chromium
     from faceaudit.workspace import default_home
 
+    home = (home or default_home()).expanduser()
     results: list[dict[str, Any]] = [
         {"name": "python", "ok": sys.version_info >= (3, 10), "detail": sys.version.split()[0]},
-        {"name": "workspace", "ok": True, "detail": str(default_home())},
+        {"name": "workspace", "ok": True, "detail": str(home)},
+        template_key(home),
     ]
     try:
         browser = find_chromium()
@@ -39,3 +41,24 @@ def checks(model_dir: Path | None = None) -> list[dict[str, Any]]:
     name, why = choose_auto(model_dir)
     results.append({"name": "engine auto", "ok": True, "detail": f"would use {name}: {why}"})
     return results
+
+
+def template_key(home: Path) -> dict[str, Any]:
+    """Where the face template's key is kept (the OS keyring or a key file), without making one."""
+    from faceaudit import vault
+    from faceaudit.workspace import peek_id
+
+    backend, why = vault.usable_keyring()
+    workspace_id = peek_id(home)
+    try:
+        store = vault.locate(workspace_id) if workspace_id else None
+    except WorkspaceError as exc:
+        return {"name": "template key", "ok": False, "detail": f"{exc.message}; {exc.hint}"}
+    if store is not None:
+        detail = f"kept in {store.describe()}"
+    else:
+        detail = f"none yet; made at enrolment, in {vault.default_store(workspace_id).describe()}"
+    if backend is None:
+        detail += f" ({why})"  # why not the OS keyring
+    return {"name": "template key", "ok": True, "detail": detail,
+            "store": store.kind if store else None, "where": store.where if store else None}

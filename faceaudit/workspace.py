@@ -2,7 +2,9 @@
 
 It is the one place that writes to disk. The folder is 0700 and every file 0600; the database
 runs in WAL mode with secure_delete on, so deleted rows are overwritten, and `forget` wipes,
-checkpoints, vacuums and then removes the files.
+checkpoints, vacuums and then removes the files. The user's face (reference embeddings and
+thumbnails) is stored only sealed by `vault.py`, whose key is kept outside this folder; a
+workspace from before that is sealed once, when it is first opened.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 import platformdirs
 
+from faceaudit import vault
 from faceaudit.errors import WorkspaceError
 from faceaudit.types import Embedding, StopReason
 
@@ -82,7 +85,21 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE images ADD COLUMN posted_at TEXT NOT NULL DEFAULT '';
         """,
     ),
+    (
+        # The template and thumbnails are sealed (vault.py); rows from before stay plain until
+        # `_seal_plain_rows` seals them on open. The workspace id names its key.
+        "004_sealed_template",
+        """
+        CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO settings VALUES ('workspace_id', lower(hex(randomblob(16))));
+        ALTER TABLE reference_faces ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE findings ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE consent ADD COLUMN retention_days INTEGER NOT NULL DEFAULT 90;
+        """,
+    ),
 ]
+
+DEFAULT_RETENTION_DAYS = 90
 
 
 def default_home() -> Path:
@@ -94,6 +111,22 @@ def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def peek_id(home: Path) -> str | None:
+    """The id of the workspace in `home`, read without creating or migrating anything."""
+    path = home.expanduser() / DB_NAME
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT value FROM settings WHERE name = 'workspace_id'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None  # not a workspace yet, or one from before its key existed
+    return None if row is None else str(row[0])
+
+
 @dataclass(frozen=True)
 class ConsentRecord:
     version: str
@@ -102,6 +135,7 @@ class ConsentRecord:
     purpose: str
     attestation: str
     method: str
+    retention_days: int = DEFAULT_RETENTION_DAYS  # how long the template may be kept (consent.py)
 
 
 @dataclass(frozen=True)
@@ -136,6 +170,7 @@ class Workspace:
     def __init__(self, home: Path, db: sqlite3.Connection) -> None:
         self.home = home
         self.db = db
+        self._vault: vault.Vault | None = None
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -154,6 +189,11 @@ class Workspace:
                 db.execute("PRAGMA foreign_keys = ON")
                 workspace = cls(home, db)
                 workspace._migrate()
+                try:
+                    workspace._seal_plain_rows()
+                except WorkspaceError:
+                    db.close()
+                    raise
             finally:
                 os.umask(old_umask)
             workspace._restrict_files()
@@ -191,6 +231,66 @@ class Workspace:
                     if statement.strip():
                         self.db.execute(statement)
                 self.db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, now()))
+
+    # -- the sealed template ------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        """A random id, made when the workspace was; it names the workspace's key (vault.py)."""
+        row = self.db.execute("SELECT value FROM settings WHERE name = 'workspace_id'").fetchone()
+        if row is None:
+            raise WorkspaceError("this workspace has lost its id", vault.FORGET_HINT)
+        return str(row[0])
+
+    def key_store(self) -> vault.KeyStore | None:
+        """Where this workspace's key is kept; None before anything needed one."""
+        return self._vault.store if self._vault else vault.locate(self.id)
+
+    def _has_sealed_rows(self) -> bool:
+        return self.db.execute(
+            "SELECT 1 FROM reference_faces WHERE sealed = 1 UNION ALL SELECT 1 FROM findings WHERE sealed = 1"
+            " LIMIT 1").fetchone() is not None
+
+    def _vault_to_read(self) -> vault.Vault:
+        if self._vault is None:
+            self._vault = vault.load(self.id)
+        if self._vault is None:
+            raise vault.missing_key(self.id)
+        return self._vault
+
+    def _vault_to_write(self) -> vault.Vault:
+        """The key, made on first use. Never a new key while data sealed with a lost one is here:
+        that would silently replace the user's template."""
+        if self._vault is None:
+            self._vault = vault.load(self.id)
+        if self._vault is None:
+            if self._has_sealed_rows():
+                raise vault.missing_key(self.id)
+            self._vault = vault.create(self.id, self.home)
+        return self._vault
+
+    def _seal_plain_rows(self) -> None:
+        """Seal what a workspace from before `004_sealed_template` holds in the clear, once, then
+        checkpoint and vacuum so the plain bytes leave the database and its WAL."""
+        faces = self.db.execute("SELECT id, photo_sha256, embedding FROM reference_faces WHERE sealed = 0").fetchall()
+        thumbs = self.db.execute(
+            "SELECT id, image_id, thumbnail FROM findings WHERE sealed = 0 AND thumbnail IS NOT NULL").fetchall()
+        if not faces and not thumbs:
+            return
+        box = self._vault_to_write()
+        with self.transaction() as db:
+            for row in faces:
+                db.execute("UPDATE reference_faces SET embedding = ?, sealed = 1 WHERE id = ?",
+                           (box.seal(row["embedding"], vault.EMBEDDING, row["photo_sha256"]), row["id"]))
+            for row in thumbs:
+                db.execute("UPDATE findings SET thumbnail = ?, sealed = 1 WHERE id = ?",
+                           (box.seal(row["thumbnail"], vault.THUMBNAIL, str(row["image_id"])), row["id"]))
+        self._scrub()
+
+    def _scrub(self) -> None:
+        """Fold the WAL into the database, rewrite the file without free pages, empty the WAL."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("VACUUM")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _restrict_files(self) -> None:
         for path in self.home.iterdir():
@@ -235,32 +335,56 @@ class Workspace:
         if row is None:
             return None
         return ConsentRecord(row["version"], row["text_sha256"], row["accepted_at"],
-                             row["purpose"], row["attestation"], row["method"])
+                             row["purpose"], row["attestation"], row["method"], row["retention_days"])
 
     def record_consent(self, record: ConsentRecord) -> None:
         with self.transaction() as db:
             db.execute("DELETE FROM consent")
             db.execute(
-                "INSERT INTO consent VALUES (1, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO consent (id, version, text_sha256, accepted_at, purpose, attestation, method,"
+                " retention_days) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
                 (record.version, record.text_sha256, record.accepted_at, record.purpose,
-                 record.attestation, record.method),
+                 record.attestation, record.method, record.retention_days),
             )
 
     # -- template ----------------------------------------------------------------------------
     def template(self) -> Template | None:
+        """The enrolled template, unsealed; WorkspaceError when its key is missing or wrong."""
         row = self.db.execute("SELECT * FROM template WHERE id = 1").fetchone()
         if row is None:
             return None
         faces = [
             ReferenceFace(r["photo_name"], r["photo_sha256"],
-                          np.frombuffer(r["embedding"], dtype=np.float32).copy(),
+                          np.frombuffer(self._embedding_bytes(r), dtype=np.float32).copy(),
                           r["det_score"], r["face_px"], r["frontal"])
-            for r in self.db.execute("SELECT * FROM reference_faces ORDER BY id")
+            for r in self.db.execute("SELECT * FROM reference_faces ORDER BY id").fetchall()
         ]
         return Template(row["engine"], json.loads(row["engine_info"]), row["created_at"], faces)
 
+    def enrolled_at(self) -> str | None:
+        """When the template was made (not changed by `enroll --add`); None before enrolment."""
+        row = self.db.execute("SELECT created_at FROM template WHERE id = 1").fetchone()
+        return None if row is None else str(row[0])
+
+    def _embedding_bytes(self, row: sqlite3.Row) -> bytes:
+        if not row["sealed"]:
+            return bytes(row["embedding"])
+        return self._vault_to_read().unseal(row["embedding"], vault.EMBEDDING, row["photo_sha256"])
+
+    def _thumbnail(self, row: sqlite3.Row) -> bytes | None:
+        if row["thumbnail"] is None or not row["sealed"]:
+            return row["thumbnail"]
+        return self._vault_to_read().unseal(row["thumbnail"], vault.THUMBNAIL, str(row["image_id"]))
+
+    def thumbnails(self) -> list[tuple[int, bytes]]:
+        """(finding id, JPEG) of every stored thumbnail of the user's face, unsealed."""
+        rows = self.db.execute("SELECT id, image_id, thumbnail, sealed FROM findings"
+                               " WHERE thumbnail IS NOT NULL ORDER BY id").fetchall()
+        return [(row["id"], self._thumbnail(row) or b"") for row in rows]
+
     def save_template(self, engine: str, engine_info: dict[str, Any], faces: Sequence[ReferenceFace], *, add: bool = False) -> None:
-        """Store the reference faces; replaces the template unless `add` (same engine only)."""
+        """Store the reference faces, sealed; replaces the template unless `add` (same engine only)."""
+        box = self._vault_to_write()
         with self.transaction() as db:
             if not add:
                 db.execute("DELETE FROM reference_faces")
@@ -269,8 +393,9 @@ class Workspace:
             for face in faces:
                 db.execute(
                     "INSERT INTO reference_faces (photo_name, photo_sha256, embedding, det_score, face_px,"
-                    " frontal, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (face.photo_name, face.photo_sha256, np.asarray(face.embedding, np.float32).tobytes(),
+                    " frontal, added_at, sealed) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                    (face.photo_name, face.photo_sha256,
+                     box.seal(np.asarray(face.embedding, np.float32).tobytes(), vault.EMBEDDING, face.photo_sha256),
                      face.det_score, face.face_px, face.frontal, now()),
                 )
 
@@ -343,7 +468,8 @@ class Workspace:
     def record_image(self, scan_id: int, account_id: int, image: dict[str, Any],
                      findings: Sequence[dict[str, Any]]) -> None:
         """One analysed (or failed) image and the user's faces in it, in one transaction, so a
-        killed scan never leaves an image half-recorded."""
+        killed scan never leaves an image half-recorded. Thumbnails (the user's face) are sealed."""
+        box = self._vault_to_write() if any(f.get("thumbnail") is not None for f in findings) else None
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO images (scan_id, account_id, url, page_url, kind, found_by, alt, sha256, status,"
@@ -354,29 +480,33 @@ class Workspace:
                  image.get("posted_at", "")),
             )
             for finding in findings:
+                thumbnail = finding.get("thumbnail")
+                if thumbnail is not None and box is not None:
+                    thumbnail = box.seal(thumbnail, vault.THUMBNAIL, str(cursor.lastrowid))
                 db.execute(
                     "INSERT INTO findings (image_id, verdict, similarity, box, face_px, det_score,"
-                    " recognisability, thumbnail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " recognisability, thumbnail, sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (cursor.lastrowid, finding["verdict"], finding["similarity"], json.dumps(finding["box"]),
                      finding["face_px"], finding["det_score"], finding["recognisability"],
-                     finding.get("thumbnail")),
+                     thumbnail, int(thumbnail is not None)),
                 )
 
     # -- forget ------------------------------------------------------------------------------
-    def forget(self) -> None:
+    def forget(self) -> list[vault.KeyStore]:
         """Delete everything: rows overwritten (secure_delete), WAL truncated, file vacuumed,
-        then the files themselves removed."""
+        the files themselves removed, and the template's key destroyed. Returns where the key was."""
+        workspace_id = self.id
         with self.transaction() as db:
             for table in ("findings", "images", "scan_accounts", "scans", "reference_faces",
-                          "template", "accounts", "consent"):
+                          "template", "accounts", "consent", "settings"):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self.db.execute("VACUUM")
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._scrub()
         self.db.close()
         for path in self.home.iterdir():
             if path.is_file():
                 path.unlink()
+        self._vault = None
+        return vault.destroy(workspace_id)
 
 
 def load_report(workspace: Workspace, scan_id: int | None = None) -> Any:
@@ -404,7 +534,7 @@ def load_report(workspace: Workspace, scan_id: int | None = None) -> Any:
                 similarity=r["similarity"], box=json.loads(r["box"]), face_px=r["face_px"],
                 det_score=r["det_score"], recognisability=r["recognisability"],
                 other_faces=r["other_faces"], metadata=json.loads(r["metadata"]), alt=r["alt"],
-                thumbnail_jpeg=r["thumbnail"], posted_at=r["posted_at"],
+                thumbnail_jpeg=workspace._thumbnail(r), posted_at=r["posted_at"],
             )
             for r in db.execute(
                 "SELECT f.*, i.url, i.page_url, i.kind, i.other_faces, i.metadata, i.alt, i.posted_at FROM findings f"

@@ -320,7 +320,7 @@ def test_a_scan_keeps_a_thumbnail_of_a_sideways_face_turned_upright(tmp_path, en
 
         status, yours = _analyse(ws, scan_id, engine, Matcher([embedding], engine.thresholds), item)
 
-        (stored,) = ws.db.execute("SELECT thumbnail FROM findings").fetchone()
+        ((_, stored),) = ws.thumbnails()
     assert (status, yours) == ("analysed", 1)
     thumbnail = np.asarray(Image.open(io.BytesIO(stored)).convert("RGB"), dtype=np.float32)
     expected = imageio.decode(imageio.to_jpeg_thumbnail(rgb, tuple(box.as_list())), source="x").rgb
