@@ -53,6 +53,9 @@ def _main(
 @app.command("consent")
 def consent_command(
     accept: Annotated[bool, typer.Option("--accept", help="Accept without a prompt (for scripts; still recorded).")] = False,
+    retention_days: Annotated[int | None, typer.Option(
+        "--retention-days", min=1, max=consent.MAX_RETENTION_DAYS,
+        help="Keep your face template this many days from consent or enrolment (default: as before, else 90).")] = None,
 ) -> None:
     """Show the consent text and record your agreement (needed before enrol or scan)."""
     out.print(consent.text())
@@ -64,8 +67,9 @@ def consent_command(
             answer = typer.prompt("Type yes to agree")
             if answer.strip().lower() != "yes":
                 raise ConsentRequired("consent not given: nothing was recorded", "run `faceaudit consent` again when ready")
-        record = consent.accept(ws, "--accept" if accept else "interactive")
+        record = consent.accept(ws, "--accept" if accept else "interactive", retention_days)
     out.print(f"Consent recorded: version {record.version}, {record.accepted_at}, text sha256 {record.text_sha256[:16]}…")
+    out.print(f"Your face template is kept for {record.retention_days} days; then faceaudit asks again.")
 
 
 # -- enrol -----------------------------------------------------------------------------------
@@ -92,7 +96,8 @@ def enroll_command(
         err.print(f"engine: {name} ({why})")
         replaced = None if add else ws.template()
         face_engine = make_engine(name, model_dir, engine_info=existing.engine_info if existing else None,
-                                  confirm_download=_confirm_download)
+                                  confirm_download=_pack_download())
+        face_engine.load()  # before the spinner: a pack download shows its own progress bar
         with err.status(f"finding faces in {len(photos)} photo(s)…"):
             enrolment = build_template(face_engine, read_photos(photos), existing.faces if existing else ())
         ws.save_template(face_engine.name, face_engine.describe(), enrolment.faces, add=add)
@@ -107,11 +112,44 @@ def enroll_command(
 
 def _confirm_download(pack: str, size: int | None) -> bool:
     size_text = f"about {size / 1e6:.0f} MB" if size else "of unknown size"
-    err.print(f"The insightface model pack {pack!r} is not here; the download is {size_text}.")
+    err.print(f"The insightface model pack {pack!r} is not here; the download is {size_text}, "
+              "from insightface's releases on github.com, and its SHA-256 is checked.")
     err.print("Its pretrained weights are licensed for non-commercial research use only.")
     if not sys.stdin.isatty():
         return False
     return typer.confirm("Download it now?", default=False)
+
+
+def _pack_download() -> Any:
+    """What a model pack download needs: the question above, a network client with the default
+    policy (public addresses only, timeouts, caps), and a progress bar on stderr."""
+    from faceaudit.compare.engines.insightface_download import PackDownload
+    from faceaudit.crawl.net import NetClient, NetworkPolicy
+
+    return PackDownload(confirm=_confirm_download, network=lambda: NetClient(NetworkPolicy()),
+                        progress=_DownloadBar, note=lambda text: err.print(escape(text)))
+
+
+class _DownloadBar:
+    """A download's progress on stderr: bytes, speed, time left. Called with (bytes so far, total)."""
+
+    def __init__(self, label: str, expected: int) -> None:
+        from rich.progress import DownloadColumn, TimeRemainingColumn, TransferSpeedColumn
+
+        self.expected = expected
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                                 TransferSpeedColumn(), TimeRemainingColumn(), console=err)
+        self.task = self.progress.add_task(f"downloading {escape(label)}", total=expected)
+
+    def __enter__(self) -> _DownloadBar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, done: int, total: int | None) -> None:
+        self.progress.update(self.task, completed=done, total=total or self.expected)
 
 
 # -- accounts --------------------------------------------------------------------------------
@@ -234,7 +272,13 @@ def report_command(
     """Show what the last scan found, account by account, with advice."""
     with _workspace() as ws:
         report = _load_report(ws, scan_id)
-    _render(report, as_json=as_json, html=html)
+        period = consent.retention(ws)
+    extra = None
+    if period is not None and period.expired(consent.clock()):
+        extra = {"retention": period.as_dict(consent.clock())}
+        (err if as_json else out).print(f"[bold yellow]{escape(consent.past_retention_message(period))}[/bold yellow]:"
+                                        " consent again (`faceaudit consent --accept`) or delete it (`faceaudit forget`)")
+    _render(report, as_json=as_json, html=html, extra=extra)
 
 
 def _load_report(ws: Workspace, scan_id: int | None) -> Any:
@@ -311,8 +355,10 @@ def forget_command(
         out.print(f"Nothing to delete: {escape(str(home))} does not exist.")
         return
     ws = _workspace()
-    ws.forget()
+    keys = ws.forget()
     out.print(f"Deleted everything in {escape(str(home))}: consent withdrawn.")
+    for store in keys:
+        out.print(f"Destroyed the face template key in {escape(store.describe())}.")
 
 
 # -- doctor ----------------------------------------------------------------------------------
@@ -324,7 +370,7 @@ def doctor_command(
     """What is installed (browser, engines, model packs) and what is not, and why."""
     from faceaudit.doctor import checks
 
-    results = checks(model_dir)
+    results = checks(model_dir, home=_state["home"])
     if as_json:
         print(json.dumps(results, indent=2))
         return

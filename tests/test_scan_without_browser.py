@@ -20,7 +20,9 @@ def test_a_missing_browser_stops_only_the_website_account(tmp_path, monkeypatch)
     assert result.code == 0, result.err
     with Workspace.open(home) as ws:
         report = load_report(ws)
-    website, mastodon = report.accounts
-    assert website.stop == "error" and "FACEAUDIT_CHROMIUM" in website.stop_detail
+    website, mastodon, *others = report.accounts
+    assert website.site == "web" and website.stop == "error" and "FACEAUDIT_CHROMIUM" in website.stop_detail
     assert website.images_seen == 0
     assert mastodon.stop == "end" and mastodon.photos_with_you == 5
+    # The demo's other platforms are read over plain HTTP: all seen in full.
+    assert others and all(account.stop == "end" and account.photos_with_you for account in others)

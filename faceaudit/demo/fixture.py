@@ -1,4 +1,5 @@
-"""The demo's fictional person, Alex Vega: a personal website and a Mastodon account, with labels.
+"""The demo's fictional person, Alex Vega: a personal website, a Mastodon account and accounts on
+the platforms in `EXTRA_PLATFORMS` (their imitations from `demo/platforms/`), with labels.
 
 `person_images` lists the image URLs a logged-out scraper collects from these accounts that
 show Alex; the demo's report must find exactly those. `other_images` and `noface_images` are
@@ -12,6 +13,7 @@ nothing of Alex's to report: the test for skipping boosts is the crawl's, not th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 from faceaudit.demo import photos as demo_photos
 from faceaudit.demo.mastodon_api import (
@@ -21,7 +23,8 @@ from faceaudit.demo.mastodon_api import (
     mastodon_handler,
 )
 from faceaudit.demo.photos import Photo
-from faceaudit.demo.server import Handler
+from faceaudit.demo.platforms import build as build_platform
+from faceaudit.demo.server import Handler, Request
 from faceaudit.demo.website import HOST as WEBSITE_HOST
 from faceaudit.demo.website import website_handler
 
@@ -42,6 +45,9 @@ MASTODON_POSTS = [
     ("1040", ["coffee.jpg"]),
 ]
 BOOST = ("1030", "friend-2.jpg", "someone_else")  # status id, its photo, whose post it is
+# Platforms imitated in `demo/platforms/` that the demo also scans: the ones read over plain HTTP,
+# so the demo stays quick. Their accounts use their own handles, as people's accounts often do.
+EXTRA_PLATFORMS = ["bluesky", "instagram", "github", "gravatar"]
 # Website slots a scraper takes (the smaller srcset candidate is not one of them).
 WEBSITE_SLOTS = ["og", "twitter", "jsonld", "srcset_big", "picture", "picture_fallback",
                  "lazy", "friends", "others", "background", "late"]
@@ -56,6 +62,11 @@ class DemoFixture:
     other_images: list[str]  # faces of other people only
     noface_images: list[str]
     boosted_images: list[str] = field(default_factory=list)  # served, not the account's own
+    photo_names: dict[str, str] = field(default_factory=dict)  # each labelled URL -> the demo photo it serves
+
+    def served(self, url: str) -> bytes:
+        """The bytes the fixture serves at `url` (query included), following its redirects."""
+        return _served(self.sites, url)
 
 
 def build_demo_fixture() -> DemoFixture:
@@ -82,18 +93,42 @@ def build_demo_fixture() -> DemoFixture:
     exposed[f"{files}/accounts/headers/{HEADER}"] = HEADER
     exposed.update({f"{files}/media_attachments/files/{n}": n for _, names in MASTODON_POSTS for n in names})
 
+    sites = {WEBSITE_HOST: website, MASTODON_HOST: mastodon_handler(MASTODON_HOST, [alex])}
+    account_urls = [f"https://{WEBSITE_HOST}/", f"https://{MASTODON_HOST}/@{USERNAME}"]
+    by_bytes = {photo.data: name for name, photo in photos.items()}
+    for platform in EXTRA_PLATFORMS:
+        extra = build_platform(platform, photos)
+        sites.update(extra.sites)
+        account_urls.append(extra.account_url)
+        for url in [*extra.person_images, *extra.other_images]:
+            exposed[url] = by_bytes[_served(extra.sites, url)]
+
     def where(wanted: str) -> list[str]:
         return sorted(url for url, name in exposed.items() if _category(photos[name]) == wanted)
 
     return DemoFixture(
-        sites={WEBSITE_HOST: website, MASTODON_HOST: mastodon_handler(MASTODON_HOST, [alex])},
-        account_urls=[f"https://{WEBSITE_HOST}/", f"https://{MASTODON_HOST}/@{USERNAME}"],
+        sites=sites,
+        account_urls=account_urls,
         reference_photos=demo_photos.reference_photos(),
         person_images=where("person"),
         other_images=where("others"),
         noface_images=where("no face"),
         boosted_images=[f"{files}/media_attachments/files/{boosted}"],
+        photo_names=exposed,
     )
+
+
+def _served(sites: dict[str, Handler], url: str) -> bytes:
+    """The bytes a fixture serves at `url`, following its redirects (labels are by content)."""
+    for _hop in range(5):
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        reply = sites[host](Request(host, parts.path, parse_qs(parts.query), {}))
+        if reply.status in (301, 302, 303, 307, 308):
+            url = urljoin(url, reply.headers["Location"])
+            continue
+        return reply.body
+    raise AssertionError(f"{url} redirects too often")
 
 
 def _category(photo: Photo) -> str:

@@ -62,4 +62,5 @@ def scan_fixture_accounts(
             matcher = Matcher([f.embedding for f in faces], engine.thresholds)
             scan_id = run_scan(ws, engine, matcher, ScanOptions(policy=policy, fresh=True), progress)
             report = load_report(ws, scan_id)
+            ws.forget()  # the throw-away workspace's template key lives outside it: destroy it too
         return report, list(server.log)
