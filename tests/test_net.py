@@ -240,6 +240,17 @@ HOSTILE = {
 }
 
 
+def test_a_redirect_to_a_login_host_outside_the_account_is_refused_before_any_lookup(
+    serve: Serve, no_dns: list[str]
+) -> None:
+    sites = {"social.example": lambda r: Reply(302, headers={"Location": "https://accounts.example.net/login?next=/"})}
+    with serve(sites) as (_server, net, _sleeps), pytest.raises(OutOfScope) as refused:
+        net.get_page("https://social.example/@alex/", scope=ALEX)
+    assert refused.value.url == "https://accounts.example.net/login?next=/"
+    assert "outside the listed account" in refused.value.message
+    assert no_dns == []
+
+
 @pytest.mark.parametrize("path", [p for p in HOSTILE if p not in ("/@alex/loop", "/@alex/to-cdn")])
 def test_a_redirect_out_of_the_policy_or_the_account_is_refused_and_not_followed(serve: Serve, path: str) -> None:
     sites = {"social.example": routes({**HOSTILE, "/@bob/": Reply(200, b"bob")}),
@@ -403,6 +414,7 @@ OK = Reply(200, b'{"ok": true}', "application/json")
 @pytest.mark.parametrize(("headers", "expected_wait"), [
     ({"Retry-After": "3"}, 3.0),
     ({"RateLimit-Reset": "2"}, 2.0),
+    ({"RateLimit-Reset": "1500000000"}, 0.0),  # Bluesky: epoch seconds (here long past): go now
     ({"X-RateLimit-Reset": "4"}, 4.0),
     ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),  # a date in the past: go now
 ])

@@ -496,7 +496,8 @@ class NetClient:
         canonical = str(parsed)  # check exactly what httpx will send
         if fetch.https_only and parsed.scheme != "https":
             raise OutOfScope(f"refused {canonical[:160]}: downloads are fetched over https only", url=canonical)
-        self.policy.check_url(canonical, resolver=self._target)
+        # The account scope first: a URL outside it is refused without even resolving its host,
+        # and an adapter learns where it was sent (a login page is a login wall, not an error).
         scope = fetch.scope
         if scope is not None and not scope.allows(canonical):
             raise OutOfScope(
@@ -504,6 +505,7 @@ class NetClient:
                 "faceaudit only visits the pages of the accounts you listed.",
                 url=canonical,
             )
+        self.policy.check_url(canonical, resolver=self._target)
         return parsed
 
     def _get(self, url: str, params: dict[str, str] | None, fetch: _Fetch) -> NetResponse:
@@ -639,6 +641,11 @@ def _transport_error(url: httpx.URL, exc: httpx.TransportError, attempts: int) -
     return NetworkError(f"{what} to {host}{tries}: {exc or type(exc).__name__}", hint)
 
 
+def _delay(number: float, now: float) -> float:
+    """A reset value as seconds to wait: large numbers are epoch times, small ones delays."""
+    return max(0.0, number - now) if number > 1e9 else number
+
+
 def _rate_limit_wait(headers: Mapping[str, str], now: float) -> float | None:
     """Seconds a 429 asks us to wait: Retry-After, else RateLimit-Reset, else X-RateLimit-Reset."""
     value = headers.get("retry-after", "").strip()
@@ -651,11 +658,10 @@ def _rate_limit_wait(headers: Mapping[str, str], now: float) -> float | None:
             pass
     value = headers.get("ratelimit-reset", "").strip()  # IETF draft: seconds from now
     if re.fullmatch(r"[0-9]+", value):
-        return float(value)
+        return _delay(float(value), now)  # ... but Bluesky sends epoch seconds
     value = headers.get("x-ratelimit-reset", "").strip()
     if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", value):
-        number = float(value)  # epoch seconds (GitHub) or seconds from now
-        return max(0.0, number - now) if number > 1e9 else number
+        return _delay(float(value), now)  # epoch seconds (GitHub) or seconds from now
     if value:  # Mastodon: an ISO 8601 time
         try:
             when = datetime.fromisoformat(value.replace("Z", "+00:00"))
