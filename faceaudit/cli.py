@@ -389,7 +389,8 @@ def demo_command(
     from faceaudit.demo.run import run_demo
 
     if not as_json:
-        err.print("faceaudit demo: a fictional person's website and Mastodon account, served on this machine.")
+        err.print("faceaudit demo: a fictional person's website and accounts on Mastodon, Bluesky, Instagram, "
+                  "GitHub and Gravatar, imitated on this machine.")
     with _ScanBar(err) as bar:
         report, extra = run_demo(bar)
     _render(report, as_json=as_json, html=html, extra=extra)
