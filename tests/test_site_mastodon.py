@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 from collections.abc import Iterator
@@ -98,7 +97,7 @@ def crawl(server: FixtureServer) -> Any:
         server.log.clear()
         policy = NetworkPolicy(resolve=parse_resolve(server.resolve_args()), allow_dns=False,
                                ca_cert=server.certificate.cert_pem, min_interval=0, backoff=0.01)
-        site = sites.find(url) if _registry_complete() else Mastodon(url, Mastodon.pattern.match(url))  # type: ignore[arg-type]
+        site = sites.find(url)
         sleeps: list[float] = []
         with NetClient(policy, sleep=sleeps.append) as net:
             result = CrawlResult()
@@ -109,10 +108,6 @@ def crawl(server: FixtureServer) -> Any:
         return Crawl(found, result, list(server.log), sleeps)
 
     return run
-
-
-def _registry_complete() -> bool:
-    return importlib.util.find_spec("faceaudit.crawl.sites.web") is not None
 
 
 def test_finds_avatar_header_and_every_post_photo_across_three_pages(crawl: Any) -> None:
@@ -287,7 +282,6 @@ def test_scope_is_the_server_and_the_account_paths() -> None:
     assert not site.scope().allows("https://mastodon.social/api/v2/search?q=alex")
 
 
-@pytest.mark.skipif(not _registry_complete(), reason="the web adapter (faceaudit/crawl/sites/web.py) is not written yet")
 def test_the_registry_picks_mastodon_for_a_mastodon_profile() -> None:
     site = sites.find("https://social.example/@alex")
     assert isinstance(site, Mastodon)
