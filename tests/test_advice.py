@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import date
@@ -19,7 +20,7 @@ from faceaudit.types import ImageKind
 ADVICE_DIR = Path(advice.__file__).parent
 FILES = sorted(ADVICE_DIR.glob("*.json"))
 PRIVACY_SETTINGS = Path(__file__).resolve().parents[2] / "shared" / "privacy-settings.md"
-FIELDS = ("id", "applies_to", "advice", "where", "always_public", "source", "checked")
+FIELDS = ("id", "applies_to", "do", "advice", "where", "settings_url", "always_public", "source", "checked")
 VOCABULARY = {
     "avatar",
     "banner",
@@ -32,6 +33,7 @@ VOCABULARY = {
     "gps",
     "metadata",
     "indexable",
+    "other_faces",
 }
 # privacy-settings.md's table names -> advice file names.
 TABLE_TO_FILE = {
@@ -105,6 +107,7 @@ def test_every_advice_file_parses_and_names_its_platform(path: Path) -> None:
 
     assert data["platform"] == path.stem
     assert isinstance(data["name"], str) and data["name"]
+    assert isinstance(data["always_public"], str) and data["always_public"].strip()
     assert isinstance(data["entries"], list) and data["entries"]
 
 
@@ -116,7 +119,7 @@ def test_every_entry_has_all_fields_a_source_and_a_date(
 ) -> None:
     for field in FIELDS:
         assert field in entry, f"{entry.get('id')} lacks {field}"
-    for field in ("id", "advice", "where", "source", "checked"):
+    for field in ("id", "do", "advice", "where", "source", "checked"):
         assert isinstance(entry[field], str) and entry[field].strip(), (
             f"{entry['id']}: empty {field}"
         )
@@ -126,7 +129,9 @@ def test_every_entry_has_all_fields_a_source_and_a_date(
         or entry["always_public"] is True
         or (isinstance(entry["always_public"], str) and entry["always_public"].strip())
     )
-    assert entry["applies_to"] and set(entry["applies_to"]) <= VOCABULARY
+    facts = {c for c in entry["applies_to"] if c.startswith("fact:")}
+    assert entry["applies_to"] and set(entry["applies_to"]) - facts <= VOCABULARY
+    assert all(re.fullmatch(r"fact:[a-z_]+", c) for c in facts)
     source = urlsplit(entry["source"])
     assert source.scheme == "https" and source.netloc and " " not in entry["source"]
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", entry["checked"])
@@ -180,19 +185,26 @@ def test_the_loader_reads_every_file_as_written() -> None:
         ({"applies_to": ["selfie"]}, "applies_to"),
         ({"where": ""}, "lacks where"),
         ({"always_public": 3}, "always_public"),
+        ({"settings_url": None}, "lacks settings_url"),
+        ({"settings_url": "http://example.org/settings"}, "settings_url must be"),
+        ({"do": ""}, "lacks do"),
+        ({"applies_to": ["fact:Is Private"]}, "fact conditions"),
+        ({"unless": "is_private"}, "unless must be"),
     ],
 )
 def test_the_loader_refuses_a_malformed_entry(broken: dict[str, Any], why: str) -> None:
     entry = {
         "id": "demo-x",
         "applies_to": ["avatar"],
+        "do": "Change it",
         "advice": "Change it.",
         "where": "Settings",
+        "settings_url": "https://example.org/settings",
         "always_public": False,
         "source": "https://example.org/help",
         "checked": "2026-11-22",
     }
-    raw = {"platform": "demo", "name": "Demo", "entries": [{**entry, **broken}]}
+    raw = {"platform": "demo", "name": "Demo", "always_public": "Name", "entries": [{**entry, **broken}]}
 
     with pytest.raises(AdviceDataError, match=why):
         advice._parse("demo", raw)
@@ -277,3 +289,89 @@ def test_general_facts_are_cloaking_and_removal_routes() -> None:
     facts = ids(general_facts())
 
     assert facts == {"general-cloaking", "general-pimeyes-opt-out", "general-clearview-requests"}
+
+
+def test_the_loader_refuses_a_file_without_what_stays_public() -> None:
+    with pytest.raises(AdviceDataError, match="always_public"):
+        advice._parse("demo", {"platform": "demo", "name": "Demo", "entries": []})
+
+
+# --- where to find each setting --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("platform", sorted(TABLE_TO_FILE.values()))
+def test_every_platform_says_where_each_setting_is(platform: str) -> None:
+    """Each entry has a settings page (an https URL, or the account's own page); only the
+    user's own website has none: there is no settings page to link to."""
+    loaded = load(platform)
+    assert loaded is not None and loaded.always_public
+    for item in loaded.entries:
+        if platform == "web":
+            assert item.settings_url == ""
+            continue
+        link = item.settings_link("https://social.example/@alex")
+        assert urlsplit(link).scheme == "https" and urlsplit(link).netloc, item.id
+        assert "{" not in link
+
+
+def test_settings_urls_are_filled_for_the_account() -> None:
+    mastodon = {item.id: item for item in load("mastodon").entries}  # type: ignore[union-attr]
+    instagram = {item.id: item for item in load("instagram").entries}  # type: ignore[union-attr]
+
+    assert mastodon["mastodon-search-engines"].settings_link("https://social.example/@alex") == (
+        "https://social.example/settings/privacy"
+    )
+    assert instagram["instagram-profile-picture"].settings_link("https://www.instagram.com/sam/") == (
+        "https://www.instagram.com/accounts/edit/"
+    )
+    bluesky = load("bluesky")
+    assert bluesky is not None
+    avatar = next(i for i in bluesky.entries if i.id == "bluesky-avatar-banner")
+    assert avatar.settings_link("https://bsky.app/profile/sam.bsky.social") == (
+        "https://bsky.app/profile/sam.bsky.social"
+    )
+
+
+# --- account facts -----------------------------------------------------------------------------
+
+
+def test_a_private_account_is_not_told_to_go_private() -> None:
+    public = advice_for("instagram", [finding("avatar")], None, {"is_private": False})
+    private = advice_for("instagram", [finding("avatar")], None, {"is_private": True})
+
+    assert "instagram-private-account" not in ids(private)
+    assert "instagram-profile-picture" in ids(private)
+    # A public account with only its avatar found is not told either: no post of you was found.
+    assert "instagram-private-account" not in ids(public)
+    posts = advice_for("instagram", [finding("post")], None, {"is_private": False})
+    assert "instagram-private-account" in ids(posts)
+
+
+def test_mastodon_discovery_facts_bring_the_search_settings_even_with_noindex() -> None:
+    noindex = advice_for("mastodon", [finding("post")], False, {"noindex": True})
+    discoverable = advice_for("mastodon", [finding("post")], False, {"noindex": True, "discoverable": True})
+
+    assert "mastodon-search-engines" not in ids(noindex)
+    assert "mastodon-search-engines" in ids(discoverable)
+
+
+def test_bluesky_opt_out_already_set_is_not_advised_again() -> None:
+    assert "bluesky-logged-out-visibility" in ids(advice_for("bluesky", [finding("post")], None, {}))
+    assert "bluesky-logged-out-visibility" not in ids(
+        advice_for("bluesky", [finding("post")], None, {"no_unauthenticated": True})
+    )
+
+
+def test_other_faces_bring_the_consider_other_people_entry() -> None:
+    with_others = [dataclasses.replace(finding("post"), other_faces=2)]
+
+    assert "general-other-people" in ids(advice_for("web", with_others, None))
+    assert "general-other-people" not in ids(advice_for("web", [finding("post")], None))
+
+
+def test_only_a_professional_instagram_account_is_told_about_search_engines() -> None:
+    professional = advice_for("instagram", [finding("post")], True, {"is_professional": True})
+    personal = advice_for("instagram", [finding("post")], True, {"is_professional": False})
+
+    assert "instagram-search-engines" in ids(professional)
+    assert "instagram-search-engines" not in ids(personal)

@@ -14,7 +14,13 @@ from rich.console import Console
 
 from faceaudit.report import html, jsonreport, terminal
 from faceaudit.report.advice import load
-from faceaudit.report.model import AccountReport, FindingReport, ReportData
+from faceaudit.report.model import (
+    AccountReport,
+    ChangedPhoto,
+    Comparison,
+    FindingReport,
+    ReportData,
+)
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "report-json.md"
 THUMBNAIL = b"\xff\xd8\xff\xe0JFIF-the-user's-own-face\xff\xd9"
@@ -101,9 +107,10 @@ def report(accounts: list[AccountReport] | None = None, status: str = "complete"
     )
 
 
-def terminal_text(data: ReportData) -> str:
+def terminal_text(data: ReportData, everything: bool = True) -> str:
+    """What `faceaudit report --all` prints (`everything=False`: plain `faceaudit report`)."""
     console = Console(record=True, width=120, color_system=None)
-    terminal.render(data, console)
+    terminal.render(data, console, everything=everything)
     return console.export_text()
 
 
@@ -164,7 +171,7 @@ def test_terminal_gives_the_mastodon_advice_with_its_sources() -> None:
     mastodon = load("mastodon")
     assert mastodon is not None
 
-    assert "What to change on Mastodon:" in text
+    assert "What to change on Mastodon" in text
     assert "The only fix is a different picture" in text
     assert "Where: Preferences › Public profile" in text
     for item in mastodon.entries:  # avatar, posts and indexable: all three answer this account
@@ -241,15 +248,93 @@ def key_paths(value: Any, prefix: str = "") -> set[str]:
     return paths
 
 
+def documented_types() -> dict[str, str]:
+    """Field path -> the Type column of docs/report-json.md."""
+    rows = re.findall(r"^\| `([a-z0-9_\[\].]+)` \| ([^|]+) \|", DOC.read_text(encoding="utf-8"), flags=re.M)
+    return {path: kind.strip() for path, kind in rows}
+
+
+# Top-level blocks the CLI adds only in some situations (jsonreport.py does not make them).
+CLI_ONLY = ("retention",)
+
+
 def documented_paths() -> set[str]:
-    rows = re.findall(r"^\| `([a-z_\[\].]+)` \|", DOC.read_text(encoding="utf-8"), flags=re.M)
-    return set(rows)
+    return {p for p in documented_types() if p.split(".")[0].split("[")[0] not in CLI_ONLY}
+
+
+def type_matches(value: Any, documented: str) -> bool:
+    """Whether `value` has the type the doc's Type column says ("string or null", "array of 4 integers"...)."""
+    for kind in (k.strip() for k in documented.split(" or ")):
+        if kind == "null" and value is None:
+            return True
+        if kind == "`false`" and value is False:
+            return True
+        if kind == "string" and isinstance(value, str):
+            return True
+        if kind == "boolean" and isinstance(value, bool):
+            return True
+        if kind == "integer" and isinstance(value, int) and not isinstance(value, bool):
+            return True
+        if kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return True
+        if kind == "object" and isinstance(value, dict):
+            return True
+        if kind.startswith("array") and isinstance(value, list):
+            counted = re.fullmatch(r"array of (\d+) (integer|number)s", kind)
+            if counted:
+                return len(value) == int(counted[1]) and all(type_matches(v, counted[2]) for v in value)
+            if kind == "array of strings":
+                return all(isinstance(v, str) for v in value)
+            return kind == "array"
+    return False
+
+
+def values_at(data: Any, path: str) -> list[Any]:
+    """Every value at a documented path: `accounts[].findings[].kind` -> each finding's kind."""
+    values = [data]
+    for part in path.split("."):
+        name, many = part.removesuffix("[]"), part.endswith("[]")
+        values = [v[name] for v in values if isinstance(v, dict) and name in v]
+        if many:
+            values = [item for v in values if isinstance(v, list) for item in v]
+    return values
+
+
+def validate(data: dict[str, Any]) -> list[str]:
+    """What in `data` breaks the documented schema: undocumented or missing fields, wrong types."""
+    documented = documented_types()
+    problems = [f"undocumented field {p}" for p in sorted(key_paths(data) - set(documented))]
+    for path, kind in documented.items():
+        container, _, name = path.rpartition(".")
+        if path.split(".")[0].split("[")[0] not in CLI_ONLY:
+            holders = values_at(data, container) if container else [data]
+            key = name.removesuffix("[]")
+            problems += [f"{path} missing" for h in holders if isinstance(h, dict) and key not in h]
+        holder_path = path.removesuffix("[]")
+        for value in values_at(data, holder_path):
+            if not type_matches(value, kind):
+                problems.append(f"{path}: {value!r} is not {kind}")
+    return problems
+
+
+def full_report() -> ReportData:
+    """The test report with every optional block filled: history, a warning, an action with "also"."""
+    facebook = dataclasses.replace(
+        website_account(), url="https://www.facebook.com/alex", site="facebook", indexable=None,
+        findings=[finding(image_url="https://scontent.xx.fbcdn.net/p.jpg", page_url="https://www.facebook.com/alex")],
+    )
+    data = report([mastodon_account(), website_account(), facebook])
+    moved = ChangedPhoto(MASTODON_URL, "mastodon", "https://files.mastodon.social/media/old.jpg",
+                         "https://mastodon.social/@alex/100", "post", "you")
+    data.history = Comparison(6, "2026-11-20T09:00:00Z", [moved], [moved], [moved], [moved])
+    data.warnings = ["your face template is past its retention period"]
+    return data
 
 
 def test_json_round_trips_with_the_documented_shape() -> None:
     data = json.loads(jsonreport.to_json(report()))
 
-    assert data["format"] == "faceaudit-report/1"
+    assert data["format"] == "faceaudit-report/1" and data["schema_version"] == "1.1"
     assert data["scan"] == {
         "id": 7,
         "started": "2026-11-22T09:50:00Z",
@@ -265,8 +350,30 @@ def test_json_round_trips_with_the_documented_shape() -> None:
     )
     assert mastodon["findings"][0]["metadata"]["gps"] == [52.370216, 4.895168]
     assert (website["indexable"], website["findings"], website["advice"]) == (False, [], [])
-    # Every field is documented, and every documented field is there.
-    assert key_paths(data) == documented_paths()
+    assert data["history"] is None and data["warnings"] == []
+    # Every field is documented, every documented field is there, with its documented type.
+    full = json.loads(jsonreport.to_json(full_report()))
+    assert key_paths(full) == documented_paths()
+    assert validate(full) == []
+    assert validate(data) == []
+
+
+@pytest.mark.parametrize(
+    ("breakage", "problem"),
+    [
+        (lambda d: d.update(extra=1), "undocumented field extra"),
+        (lambda d: d["exposure"].pop("level"), "exposure.level missing"),
+        (lambda d: d["actions"][0].update(risk="high"), "actions[].risk: 'high' is not integer"),
+        (lambda d: d["accounts"][0]["findings"][0].update(box=[1, 2]), "accounts[].findings[].box"),
+        (lambda d: d["history"].update(previous_scan_id=None), "history.previous_scan_id: None"),
+        (lambda d: d["actions"][0].update(image_urls=[1]), "actions[].image_urls"),
+    ],
+)
+def test_the_schema_check_catches_a_broken_report(breakage: Any, problem: str) -> None:
+    data = json.loads(jsonreport.to_json(full_report()))
+    breakage(data)
+
+    assert any(p.startswith(problem) for p in validate(data)), validate(data)
 
 
 def test_json_advice_per_account_comes_from_the_advice_data() -> None:
@@ -304,12 +411,20 @@ def test_json_holds_other_people_only_as_counts() -> None:
     data = jsonreport.to_dict(report([account]))
 
     assert "Bob Example" not in json.dumps(data)
-    about_others = sorted(p for p in key_paths(data) if "other" in p)
+    about_others = sorted(p for p in key_paths(data) if "other" in p and not p.startswith("others.advice."))
     assert about_others == [
         "accounts[].findings[].other_faces",
         "accounts[].other_faces",
+        "accounts[].photos_with_others",
+        "others",
+        "others.advice",
+        "others.faces",
+        "others.photos",
+        "others.text",
         "summary.other_faces",
     ]
+    assert (data["others"]["photos"], data["others"]["faces"]) == (1, 3)
+    assert data["others"]["text"] == "1 of your 2 public photos also shows other people's faces (3 faces)."
     assert all(isinstance(f["other_faces"], int) for f in data["accounts"][0]["findings"])
     assert set(data["accounts"][0]["findings"][1]["metadata"]) == {
         "gps",

@@ -1,7 +1,10 @@
 """The report as one self-contained HTML page: no scripts, no external resources, everything escaped.
 
 A Content-Security-Policy meta tag forbids scripts and any non-inline resource, so even a
-mistake in escaping could not make the page load or run anything.
+mistake in escaping could not make the page load or run anything. The only images are the
+thumbnails of the user's own face, inline as data: URLs; other people are never shown.
+The page reads top-down like the terminal report: how exposed, what changed since the last
+scan, the ranked checklist of actions, then each account with its photos.
 """
 
 from __future__ import annotations
@@ -10,20 +13,33 @@ import base64
 from html import escape
 from urllib.parse import urlsplit
 
-from faceaudit.report.advice import AdviceItem, advice_for, general_facts, load, platform_name
+from faceaudit.report.actions import Action, ActionPlan, plan
+from faceaudit.report.advice import (
+    AdviceItem,
+    general_facts,
+    load,
+    other_people_advice,
+    platform_name,
+)
 from faceaudit.report.model import (
     EXPOSURE_MEANING,
+    KIND_LABELS,
     NOTHING_FOUND,
     NOTHING_HERE,
     PARTLY_SEEN,
     VERDICT_LABELS,
     AccountReport,
+    ChangedPhoto,
     FindingReport,
     ReportData,
     crawl_summary,
+    describe_indexable,
     describe_stop,
+    exposure_lines,
     finding_summary,
+    history_line,
     metadata_leaks,
+    others_summary,
     status_warning,
 )
 
@@ -35,33 +51,110 @@ td.n{text-align:right}.warn{background:#fff4d6;border:1px solid #e0b100;padding:
 .ok{color:#17622a;font-weight:bold}.high{color:#b00020;font-weight:bold}.medium{color:#8a5a00}.low{color:#225}
 .finding{display:flex;gap:1rem;border-top:1px solid #ddd;padding:.5rem 0}.finding img{width:96px;height:96px;object-fit:cover}
 .url{word-break:break-all}.leak{color:#b00020}.small{color:#555;font-size:.9em}
+.headline{font-size:1.3em}ol.actions{padding-left:1.5rem}ol.actions li{margin:.6rem 0}
+ol.actions label{font-weight:bold}.risk{color:#555;font-weight:normal;font-size:.85em}
+.do{margin:.1rem 0 .1rem 1.6rem}.resolved{color:#17622a}.new{color:#b00020}
 """
 
 
 def render(report: ReportData) -> str:
+    actions = plan(report)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{escape(CSP)}">',
         '<meta name="referrer" content="no-referrer">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>faceaudit report — scan {report.scan_id}</title>",
         f"<style>{STYLE}</style></head><body>",
         f"<h1>faceaudit report — scan {report.scan_id}</h1>",
         _heading(report),
     ]
-    if status_warning(report):
-        parts.append(f'<p class="warn">{escape(status_warning(report))}</p>')
+    parts += [f'<p class="warn">{escape(w)}</p>' for w in [status_warning(report), *report.warnings] if w]
+    parts.append(_exposure(report))
+    if report.nothing_found and report.partly_seen:
+        parts.append(f"<p>{escape(PARTLY_SEEN)}</p>")
+    parts.append(_checklist(actions))
     parts.append(_summary_table(report))
-    if report.nothing_found:
-        partial = f" {report.incomplete_note}" if report.incomplete_note else ""
-        parts.append(f'<p class="ok">{escape(NOTHING_FOUND)}{escape(partial)}</p>')
-        if report.partly_seen:
-            parts.append(f"<p>{escape(PARTLY_SEEN)}</p>")
-    parts += [_account(account) for account in report.accounts]
+    parts += [_account(account, actions) for account in report.accounts]
+    if report.history is not None:
+        parts.append(_history(report))
     parts.append("<h2>Good to know</h2><ul>")
     parts += [f"<li>{_advice(item)}</li>" for item in general_facts()]
     parts.append("</ul></body></html>\n")
     return "\n".join(parts)
+
+
+def _exposure(report: ReportData) -> str:
+    level = report.exposure
+    parts = [
+        '<h2 id="exposure">How exposed are you?</h2>',
+        f'<p class="headline"><span class="{escape(level)}">{escape(level.upper())}</span> — '
+        f"{escape(EXPOSURE_MEANING.get(level, ''))}</p>",
+    ]
+    if report.nothing_found:
+        partial = f" {report.incomplete_note}" if report.incomplete_note else ""
+        parts.append(f'<p class="ok">{escape(NOTHING_FOUND)}{escape(partial)}</p>')
+    lines = [escape(line) for line in exposure_lines(report)]
+    others, consider = others_summary(report), other_people_advice()
+    if others and consider is not None:
+        lines.append(f"{escape(others)} {escape(consider.do)}. "
+                     f'<span class="small">Source: {_link(consider.source)} (checked {escape(consider.checked)})</span>')
+    if lines:
+        parts.append("<ul>" + "".join(f"<li>{line}</li>" for line in lines) + "</ul>")
+    parts.append(f"<p><strong>Since last time:</strong> {escape(history_line(report))}</p>")
+    return "\n".join(parts)
+
+
+def _checklist(actions: ActionPlan) -> str:
+    if not len(actions):
+        return ""
+    counts = ", ".join(f"{n} on {escape(name)}" for name, n in actions.counts().items())
+    items = "".join(_action(action) for action in actions.actions)
+    return (f'<h2 id="actions">What to change, most important first ({len(actions)}: {counts})</h2>'
+            f'<ol class="actions">{items}</ol>')
+
+
+def _action(action: Action) -> str:
+    box = f"action-{action.number}"
+    prefix = "" if action.platform in action.problem else f"{action.platform}: "
+    lines = [
+        f'<input type="checkbox" id="{box}"> <label for="{box}">{escape(prefix + action.problem)}'
+        f' <span class="risk">risk {action.risk}</span></label>',
+        f'<p class="do">→ {escape(action.advice.do)}<br><span class="small">{escape(action.advice.advice)}</span>'
+        f"<br>Where: {escape(action.advice.where)}"
+        + (f" · {_link(action.settings_url)}" if action.settings_url else "") + "</p>",
+    ]
+    for extra in action.also:
+        link = extra.settings_link(action.account_url)
+        lines.append(f'<p class="do">Also: {escape(extra.do)} — {escape(extra.where)}'
+                     + (f" · {_link(link)}" if link else "") + "</p>")
+    if len(action.photos) > 1 or action.category != "reach":
+        photos = " ".join(_link(url, f"photo {n}") for n, url in enumerate(action.image_urls, start=1))
+        lines.append(f'<p class="do small url">Photos: {photos}</p>')
+    sources = "; ".join(f"{_link(s.source)} (checked {escape(s.checked)})" for s in (action.advice, *action.also))
+    lines.append(f'<p class="do small url">Source: {sources}</p>')
+    return f"<li>{''.join(lines)}</li>"
+
+
+def _history(report: ReportData) -> str:
+    history = report.history
+    assert history is not None
+    parts = [f'<h2 id="history">Since scan {history.previous_scan_id}</h2>']
+    for title, css, photos in (("Resolved", "resolved", history.resolved), ("New", "new", history.new),
+                               ("Not seen this time on an account this scan could not see in full", "",
+                                history.unconfirmed),
+                               ("Still there", "", history.still)):
+        if photos:
+            parts.append(f'<h3 class="{css}">{escape(title)} ({len(photos)})</h3><ul>')
+            parts += [f'<li class="url">{_changed(photo)}</li>' for photo in photos]
+            parts.append("</ul>")
+    return "\n".join(parts)
+
+
+def _changed(photo: ChangedPhoto) -> str:
+    kind = KIND_LABELS.get(photo.kind, photo.kind)
+    return f"{escape(platform_name(photo.site))} {escape(kind)}: {_link(photo.image_url)}"
 
 
 def _heading(report: ReportData) -> str:
@@ -106,32 +199,41 @@ def _summary_table(report: ReportData) -> str:
     return f"<h2>Your accounts</h2><table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
-def _account(account: AccountReport) -> str:
+def _account(account: AccountReport, actions: ActionPlan) -> str:
     name = escape(platform_name(account.site))
     parts = [
         f'<section><h2>{name} — <span class="url">{escape(account.url)}</span></h2>',
         f'<p>Exposure: <span class="{escape(account.exposure)}">{escape(account.exposure)}</span> '
         f"({escape(EXPOSURE_MEANING.get(account.exposure, ''))})</p>",
-        f"<p>{escape(crawl_summary(account))}</p>",
     ]
+    if account.findings:
+        parts.append(
+            f"<p>Photos of you: {account.photos_with_you}"
+            + (f" (+{account.photos_maybe_you} maybe)" if account.photos_maybe_you else "")
+            + f" · in always-public slots: {account.slots_with_you}"
+            f" · best recognisability: {account.best_recognisability}/100"
+            f" · search engines may index it: {escape(describe_indexable(account.indexable))}"
+            f" · with GPS: {account.photos_with_gps} · with capture time or camera: {account.photos_with_metadata}</p>"
+        )
+    parts.append(f"<p>{escape(crawl_summary(account))}</p>")
     parts += [f"<p>Note: {escape(note)}</p>" for note in account.notes]
     if not account.findings:
         parts.append(f'<p class="ok">{escape(NOTHING_HERE)}</p></section>')
         return "\n".join(parts)
+    advice = load(account.site)
+    if advice is not None:
+        parts.append(f"<p>Public whatever the settings: {escape(advice.always_public)}</p>")
     parts.append(f"<h3>Photos of you ({len(account.findings)})</h3>")
     parts += [_finding(number, f) for number, f in enumerate(account.findings, start=1)]
-    if load(account.site) is None:
+    if advice is None:
         parts.append(
             f"<p><em>faceaudit has no settings advice for {escape(account.site)} yet.</em></p>"
         )
-    advice = [
-        i
-        for i in advice_for(account.site, account.findings, account.indexable)
-        if not i.is_general_fact
-    ]
-    if advice:
+    mine = actions.for_account(account.url)
+    if mine:
         parts.append(f"<h3>What to change on {name}</h3><ul>")
-        parts += [f"<li>{_advice(item)}</li>" for item in advice]
+        parts += [f'<li><a href="#action-{a.number}">#{a.number}</a> {escape(a.advice.do)} — '
+                  f"{escape(a.advice.where)}</li>" for a in mine]
         parts.append("</ul>")
     parts.append("</section>")
     return "\n".join(parts)
@@ -169,8 +271,8 @@ def _advice(item: AdviceItem) -> str:
     return "".join(parts)
 
 
-def _link(url: str) -> str:
+def _link(url: str, text: str = "") -> str:
     """A link for http(s) URLs; anything else (javascript:, data:...) is shown as text only."""
     if urlsplit(url).scheme.lower() in ("http", "https"):
-        return f'<a href="{escape(url, quote=True)}" rel="noreferrer">{escape(url)}</a>'
+        return f'<a href="{escape(url, quote=True)}" rel="noreferrer">{escape(text or url)}</a>'
     return escape(url)

@@ -1,5 +1,7 @@
 """The report as JSON for scripts: a stable shape, documented field by field in docs/report-json.md.
 
+`format` names the major version (a field removed or changed in meaning makes a new one);
+`schema_version` is "MAJOR.MINOR", the minor part counting releases that only added fields.
 Thumbnails are left out (the JSON says only whether one exists), and other people appear
 only as counts.
 """
@@ -9,18 +11,37 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from faceaudit.report.advice import AdviceItem, advice_for, general_facts, platform_name
-from faceaudit.report.model import AccountReport, FindingReport, ReportData
+from faceaudit.report.actions import Action, plan
+from faceaudit.report.advice import (
+    AdviceItem,
+    advice_for,
+    general_facts,
+    load,
+    other_people_advice,
+    platform_name,
+)
+from faceaudit.report.model import (
+    AccountReport,
+    ChangedPhoto,
+    FindingReport,
+    ReportData,
+    others_summary,
+    status_warning,
+)
 
 FORMAT = "faceaudit-report/1"
+SCHEMA_VERSION = "1.1"  # 1.1: exposure, actions, others, history, warnings; advice do, settings_url
 METADATA_KEYS = ("gps", "taken_at", "camera", "camera_serial")
 
 
 def to_dict(report: ReportData) -> dict[str, Any]:
     accounts = report.accounts
+    findings = [f for a in accounts for f in a.findings]
     return {
         "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
         "generated_at": report.generated_at,
+        "warnings": [w for w in [status_warning(report), *report.warnings] if w],
         "scan": {
             "id": report.scan_id,
             "started": report.scan_started,
@@ -38,9 +59,70 @@ def to_dict(report: ReportData) -> dict[str, Any]:
             "other_faces": sum(a.other_faces for a in accounts),
             "nothing_found": report.nothing_found,
         },
+        "exposure": {
+            "level": report.exposure,
+            "photos_with_you": sum(a.photos_with_you for a in accounts),
+            "slots_with_you": sum(a.slots_with_you for a in accounts),
+            "best_recognisability": max((f.recognisability for f in findings), default=None),
+            "accounts_indexable": sum(1 for a in accounts if a.findings and a.indexable is not False),
+            "downloaded_without_login": len(findings),
+            "photos_with_gps": sum(a.photos_with_gps for a in accounts),
+            "photos_with_metadata": sum(a.photos_with_metadata for a in accounts),
+        },
+        "actions": [_action(action) for action in plan(report).actions],
+        "others": _others(report),
+        "history": _history(report),
         "accounts": [_account(account) for account in accounts],
         "general_advice": [_advice(item) for item in general_facts()],
     }
+
+
+def _action(action: Action) -> dict[str, Any]:
+    return {
+        "number": action.number,
+        "key": action.key,
+        "category": action.category,
+        "risk": action.risk,
+        "account_url": action.account_url,
+        "site": action.site,
+        "platform_name": action.platform,
+        "problem": action.problem,
+        "image_urls": action.image_urls,
+        "page_urls": list(dict.fromkeys(f.page_url for f in action.photos)),
+        "advice": _advice(action.advice, action.account_url),
+        "also": [_advice(item, action.account_url) for item in action.also],
+    }
+
+
+def _others(report: ReportData) -> dict[str, Any] | None:
+    consider = other_people_advice()
+    if not report.photos_with_others:
+        return None
+    return {
+        "photos": report.photos_with_others,
+        "faces": report.others_in_your_photos,
+        "text": others_summary(report),
+        "advice": _advice(consider) if consider else None,
+    }
+
+
+def _history(report: ReportData) -> dict[str, Any] | None:
+    history = report.history
+    if history is None:
+        return None
+    return {
+        "previous_scan_id": history.previous_scan_id,
+        "previous_scan_started": history.previous_scan_started,
+        "resolved": [_changed(p) for p in history.resolved],
+        "still": [_changed(p) for p in history.still],
+        "new": [_changed(p) for p in history.new],
+        "unconfirmed": [_changed(p) for p in history.unconfirmed],
+    }
+
+
+def _changed(photo: ChangedPhoto) -> dict[str, Any]:
+    return {"account_url": photo.account_url, "site": photo.site, "image_url": photo.image_url,
+            "page_url": photo.page_url, "kind": photo.kind, "verdict": photo.verdict}
 
 
 def to_json(report: ReportData) -> str:
@@ -48,7 +130,8 @@ def to_json(report: ReportData) -> str:
 
 
 def _account(account: AccountReport) -> dict[str, Any]:
-    advice = advice_for(account.site, account.findings, account.indexable)
+    advice = advice_for(account.site, account.findings, account.indexable, account.facts)
+    platform = load(account.site)
     best = account.best_similarity
     return {
         "url": account.url,
@@ -65,10 +148,16 @@ def _account(account: AccountReport) -> dict[str, Any]:
         "photos_maybe_you": account.photos_maybe_you,
         "best_similarity": None if best is None else round(best, 4),
         "biggest_face_px": account.biggest_face_px,
+        "slots_with_you": account.slots_with_you,
+        "best_recognisability": account.best_recognisability,
+        "photos_with_gps": account.photos_with_gps,
+        "photos_with_metadata": account.photos_with_metadata,
+        "photos_with_others": account.photos_with_others,
+        "always_public": platform.always_public if platform else None,
         "notes": list(account.notes),
         "facts": {str(k): v for k, v in sorted(account.facts.items()) if isinstance(v, (bool, int, str))},
         "findings": [_finding(finding) for finding in account.findings],
-        "advice": [_advice(item) for item in advice if not item.is_general_fact],
+        "advice": [_advice(item, account.url) for item in advice if not item.is_general_fact],
     }
 
 
@@ -94,14 +183,17 @@ def _finding(finding: FindingReport) -> dict[str, Any]:
         "alt": finding.alt,
         "posted_at": finding.posted_at or None,
         "has_thumbnail": finding.thumbnail_jpeg is not None,
+        "sha256": finding.sha256 or None,
     }
 
 
-def _advice(item: AdviceItem) -> dict[str, Any]:
+def _advice(item: AdviceItem, account_url: str = "") -> dict[str, Any]:
     return {
         "id": item.id,
+        "do": item.do,
         "text": item.advice,
         "where": item.where,
+        "settings_url": item.settings_link(account_url) if account_url else item.settings_url,
         "always_public": item.always_public,
         "applies_to": list(item.applies_to),
         "source": item.source,

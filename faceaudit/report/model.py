@@ -12,6 +12,9 @@ Exposure rule (`AccountReport.exposure`), from the account's findings:
                (your face together with a place).
 - ``"medium"`` any other "you" finding, or a "maybe" finding with recognisability >= 60.
 - ``"low"``    only "maybe" findings with recognisability below 60.
+
+The report as a whole (`ReportData.exposure`) is its most exposed account's level. What to do
+about it, ranked, is `actions.py`; what changed since the previous scan is `Comparison`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,18 @@ from typing import Any
 WELL_RECOGNISABLE = 60
 
 EXPOSURE_LEVELS = ("high", "medium", "low", "none")
+# Slots a profile shows whatever its settings on most platforms, and wherever the account
+# appears (replies, comments, link previews): the fix is a different picture.
+SLOT_KINDS = frozenset({"avatar", "banner", "cover", "share_image"})
+KIND_LABELS = {
+    "avatar": "profile picture",
+    "banner": "header image",
+    "cover": "cover photo",
+    "share_image": "link-preview picture",
+    "post": "post",
+    "video_thumbnail": "video still",
+    "page_image": "photo on a page",
+}
 
 # How the report words things; shared by every renderer so they say the same.
 EXPOSURE_MEANING = {
@@ -69,10 +84,21 @@ class FindingReport:
     alt: str = ""
     thumbnail_jpeg: bytes | None = None  # the user's own face only
     posted_at: str = ""  # ISO 8601 when the platform says; "" when unknown
+    sha256: str = ""  # of the image bytes: the same photo at another URL is the same photo
 
     @property
     def has_gps(self) -> bool:
         return bool(self.metadata.get("gps"))
+
+    @property
+    def in_slot(self) -> bool:
+        """A profile picture, header, cover or link-preview picture: see SLOT_KINDS."""
+        return self.kind in SLOT_KINDS
+
+    @property
+    def other_metadata(self) -> bool:
+        """The file gives away when, or with which camera, it was taken."""
+        return any(self.metadata.get(key) for key in ("taken_at", "camera", "camera_serial"))
 
     @property
     def well_recognisable(self) -> bool:
@@ -113,6 +139,32 @@ class AccountReport:
         return max((f.face_px for f in self.findings), default=None)
 
     @property
+    def slots_with_you(self) -> int:
+        """Always-public slots (profile picture, header, cover, link preview) showing your face."""
+        return sum(1 for f in self.findings if f.verdict == "you" and f.in_slot)
+
+    @property
+    def best_recognisability(self) -> int | None:
+        return max((f.recognisability for f in self.findings), default=None)
+
+    @property
+    def photos_with_gps(self) -> int:
+        return sum(1 for f in self.findings if f.has_gps)
+
+    @property
+    def photos_with_metadata(self) -> int:
+        """Photos of you whose file gives away a capture time or camera (GPS counted apart)."""
+        return sum(1 for f in self.findings if f.other_metadata)
+
+    @property
+    def photos_with_others(self) -> int:
+        return sum(1 for f in self.findings if f.other_faces)
+
+    @property
+    def others_in_your_photos(self) -> int:
+        return sum(f.other_faces for f in self.findings)
+
+    @property
     def exposure(self) -> str:
         """ "high" / "medium" / "low" / "none": see the module docstring for the rule."""
         if not self.findings:
@@ -123,6 +175,30 @@ class AccountReport:
         if yours or any(f.well_recognisable for f in self.findings):
             return "medium"
         return "low"
+
+
+@dataclass
+class ChangedPhoto:
+    """A photo of you in one scan or the other, for "since last time"."""
+
+    account_url: str
+    site: str
+    image_url: str
+    page_url: str
+    kind: str
+    verdict: str
+
+
+@dataclass
+class Comparison:
+    """This scan against the previous complete one, photo by photo (matched by content or URL)."""
+
+    previous_scan_id: int
+    previous_scan_started: str
+    new: list[ChangedPhoto]  # found now, not before
+    still: list[ChangedPhoto]  # found both times
+    resolved: list[ChangedPhoto]  # found before; its account was seen to the end now, and it is gone
+    unconfirmed: list[ChangedPhoto]  # found before, not now, but its account was not fully seen now
 
 
 @dataclass
@@ -137,6 +213,22 @@ class ReportData:
     engine: str
     thresholds: dict[str, float]  # {"you": .., "maybe": ..}
     accounts: list[AccountReport]
+    history: Comparison | None = None  # None: no earlier complete scan to compare with
+    warnings: list[str] = field(default_factory=list)  # shown first, in every format
+
+    @property
+    def exposure(self) -> str:
+        """The most exposed account's level ("none" without accounts)."""
+        levels = [a.exposure for a in self.accounts]
+        return next((level for level in EXPOSURE_LEVELS if level in levels), "none")
+
+    @property
+    def photos_with_others(self) -> int:
+        return sum(a.photos_with_others for a in self.accounts)
+
+    @property
+    def others_in_your_photos(self) -> int:
+        return sum(a.others_in_your_photos for a in self.accounts)
 
     @property
     def nothing_found(self) -> bool:
@@ -215,4 +307,68 @@ def finding_summary(finding: FindingReport) -> str:
     if finding.other_faces:
         people = "person" if finding.other_faces == 1 else "people"
         text += f" · {finding.other_faces} other {people} in this photo"
+    return text
+
+
+def others_summary(report: ReportData) -> str:
+    """Other people in the user's public photos, as a count and nothing more; "" when none."""
+    photos, faces = report.photos_with_others, report.others_in_your_photos
+    if not photos:
+        return ""
+    total = sum(len(a.findings) for a in report.accounts)
+    return (f"{photos} of your {total} public photos also {'shows' if photos == 1 else 'show'} other people's faces "
+            f"({faces} {'face' if faces == 1 else 'faces'}).")
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def exposure_lines(report: ReportData) -> list[str]:
+    """The answer to "how exposed am I", one fact a line (every renderer shows the same)."""
+    findings = [f for a in report.accounts for f in a.findings]
+    if not findings:
+        return []
+    accounts = [a for a in report.accounts if a.findings]
+    yours = sum(a.photos_with_you for a in report.accounts)
+    maybe = sum(a.photos_maybe_you for a in report.accounts)
+    lines = [
+        f"{_n(yours, 'public photo')} of your face"
+        + (f" (and {maybe} that may be you)" if maybe else "")
+        + f" on {_n(len(accounts), 'account')}; every one was downloaded without logging in"
+    ]
+    slots = sum(a.slots_with_you for a in report.accounts)
+    if slots:
+        lines.append(f"{slots} {'is' if slots == 1 else 'are'} in always-public slots "
+                     "(profile pictures, headers, covers, link previews)")
+    best = max(findings, key=lambda f: f.recognisability)
+    where = next(a for a in report.accounts if best in a.findings)
+    lines.append(f"Most recognisable photo: {best.recognisability}/100 ({KIND_LABELS.get(best.kind, best.kind)}, "
+                 f"{where.url})")
+    indexable = [a for a in accounts if a.indexable is not False]
+    if indexable:
+        lines.append(f"{_n(len(indexable), 'account')} with photos of you may be indexed by search engines "
+                     "(no noindex / X-Robots-Tag seen)")
+    gps = sum(a.photos_with_gps for a in report.accounts)
+    meta = sum(a.photos_with_metadata for a in report.accounts)
+    if gps:
+        lines.append(f"{_n(gps, 'photo')} of you {'gives' if gps == 1 else 'give'} away where "
+                     f"{'it was' if gps == 1 else 'they were'} taken (GPS)")
+    if meta:
+        lines.append(f"{_n(meta, 'photo')} of you {'gives' if meta == 1 else 'give'} away when or with which "
+                     f"camera {'it was' if meta == 1 else 'they were'} taken")
+    return lines
+
+
+def history_line(report: ReportData) -> str:
+    """ "Since scan 3 (…): 2 resolved, 10 still there, 1 new" — or why there is no comparison."""
+    history = report.history
+    if history is None:
+        return ("First complete scan: nothing to compare with yet. Change what the report suggests, "
+                "scan again, and the report shows what your changes achieved.")
+    text = (f"Since scan {history.previous_scan_id} ({history.previous_scan_started[:10]}): "
+            f"{len(history.resolved)} resolved, {len(history.still)} still there, {len(history.new)} new")
+    if history.unconfirmed:
+        text += (f"; {len(history.unconfirmed)} not seen this time on accounts this scan could not see in full "
+                 "(not counted as resolved)")
     return text

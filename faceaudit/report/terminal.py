@@ -1,4 +1,6 @@
-"""The report in the terminal: a summary table, then each account's photos of you and what to change.
+"""The report in the terminal. The first screen answers "how exposed am I and what do I do first"
+(exposure, since last time, the top actions); then the accounts table and each account's
+details. `everything=True` (`report --all`) lists every action, photo and general fact.
 
 Everything that came from the web (URLs, alt text, notes) is printed as plain `Text`, never
 parsed as rich markup, and the layout reads the same without colour.
@@ -12,9 +14,17 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from faceaudit.report.advice import AdviceItem, advice_for, general_facts, load, platform_name
+from faceaudit.report.actions import Action, ActionPlan, plan
+from faceaudit.report.advice import (
+    AdviceItem,
+    general_facts,
+    load,
+    other_people_advice,
+    platform_name,
+)
 from faceaudit.report.model import (
     EXPOSURE_MEANING,
+    KIND_LABELS,
     NOTHING_FOUND,
     NOTHING_HERE,
     PARTLY_SEEN,
@@ -24,33 +34,107 @@ from faceaudit.report.model import (
     FindingReport,
     ReportData,
     crawl_summary,
+    describe_indexable,
+    exposure_lines,
     finding_summary,
+    history_line,
     metadata_leaks,
+    others_summary,
     status_warning,
 )
 
 EXPOSURE_STYLES = {"high": "bold red", "medium": "yellow", "low": "cyan", "none": "green"}
+FIRST_ACTIONS = 5  # actions on the first screen; `--all` shows every one
+FIRST_PHOTOS = 3  # photos per account outside `--all`
+FIRST_URLS = 2  # photo URLs per action outside `--all`
 
 
-def render(report: ReportData, console: Console) -> None:
+def render(report: ReportData, console: Console, *, everything: bool = False) -> None:
+    actions = plan(report)
     console.print(_heading(report))
-    if status_warning(report):
-        console.print(Text(status_warning(report), style="bold yellow"))
+    for warning in [status_warning(report), *report.warnings]:
+        if warning:
+            console.print(Text(f"Warning: {warning}", style="bold yellow"))
+    _first_screen(report, actions, console, everything)
+    console.print()
     console.print(_summary_table(report, console.width))
+    if report.nothing_found and report.partly_seen:
+        console.print(Text(PARTLY_SEEN))
+    for account in report.accounts:
+        console.print()
+        _render_account(account, actions, console, everything)
+    if everything and report.history is not None:
+        _render_history(report, console)
+    console.print()
+    if everything:
+        console.print(Rule(Text("Good to know", style="bold"), align="left"))
+        for item in general_facts():
+            console.print(_advice_block(item))
+    else:
+        console.print(Text("Everything (every action, photo and source, and what changed photo by photo): "
+                           "faceaudit report --all", style="dim"))
+
+
+def _first_screen(report: ReportData, actions: ActionPlan, console: Console, everything: bool) -> None:
+    console.print()
+    level = report.exposure
+    head = Text("How exposed are you? ", style="bold")
+    head.append(level.upper(), style=EXPOSURE_STYLES.get(level, ""))
+    head.append(f" — {EXPOSURE_MEANING.get(level, '')}")
+    console.print(head)
     if report.nothing_found:
         nothing = Text(NOTHING_FOUND, style="bold green")
         if report.incomplete_note:
             nothing.append(f" {report.incomplete_note}", style="")
         console.print(nothing)
-        if report.partly_seen:
-            console.print(Text(PARTLY_SEEN))
-    for account in report.accounts:
-        console.print()
-        _render_account(account, console)
+    for line in exposure_lines(report):
+        console.print(_hanging("·", Text(line)))
+    others = others_summary(report)
+    consider = other_people_advice()
+    if others and consider is not None:
+        console.print(_hanging("·", Text(f"{others} → {consider.do}")))
+    console.print(Text(history_line(report)))
+    if not len(actions):
+        return
+    shown = actions.actions if everything else actions.actions[:FIRST_ACTIONS]
+    counts = ", ".join(f"{n} on {name}" for name, n in actions.counts().items())
+    title = Text(f"What to change, most important first ({len(actions)} in all: {counts})", style="bold")
     console.print()
-    console.print(Rule(Text("Good to know", style="bold"), align="left"))
-    for item in general_facts():
-        console.print(_advice_block(item))
+    console.print(title)
+    for action in shown:
+        console.print(_action_block(action, everything))
+    if len(shown) < len(actions):
+        console.print(Text(f"  … and {len(actions) - len(shown)} more: faceaudit report --all", style="dim"))
+
+
+def _action_block(action: Action, everything: bool) -> RenderableType:
+    head = Text("" if action.platform in action.problem else f"{action.platform}: ", style="bold")
+    head.append(action.problem, style="bold")
+    head.append(f"  (risk {action.risk})", style="dim")
+    lines: list[RenderableType] = [head, Text(f"→ {action.advice.do}")]
+    if everything:
+        lines.append(Text(action.advice.advice, style="dim"))
+    where = Text(f"Where: {action.advice.where}")
+    if action.settings_url:
+        where.append(f" · {action.settings_url}")
+    lines.append(where)
+    for extra in action.also:
+        also = Text(f"Also: {extra.do} — {extra.where}")
+        link = extra.settings_link(action.account_url)
+        if link:
+            also.append(f" · {link}")
+        lines.append(also)
+    if action.category != "gps":  # a GPS action names its photo already
+        urls = action.image_urls
+        shown = urls if everything else urls[:FIRST_URLS]
+        for url in shown:
+            lines.append(Text(f"Photo: {url}", overflow="fold"))
+        if len(shown) < len(urls):
+            lines.append(Text(f"… and {len(urls) - len(shown)} more photos (--all)", style="dim"))
+    sources = [action.advice, *action.also]
+    lines.append(Text("Source: " + "; ".join(f"{s.source} (checked {s.checked})" for s in sources),
+                      style="dim", overflow="fold"))
+    return _hanging(f"{action.number}.", Group(*lines))
 
 
 def _heading(report: ReportData) -> Text:
@@ -106,35 +190,70 @@ def _with_you(account: AccountReport) -> str:
     return text
 
 
-def _render_account(account: AccountReport, console: Console) -> None:
+def _render_account(account: AccountReport, actions: ActionPlan, console: Console, everything: bool) -> None:
     console.print(Rule(Text(platform_name(account.site), style="bold"), align="left"))
     console.print(Text(f"Account: {account.url}", overflow="fold"))
     exposure = Text("Exposure: ")
     exposure.append(account.exposure, style=EXPOSURE_STYLES.get(account.exposure, ""))
     exposure.append(f" ({EXPOSURE_MEANING.get(account.exposure, '')})")
     console.print(exposure)
+    if account.findings:
+        console.print(Text(_factors(account)))
     console.print(Text(crawl_summary(account)))
     for note in account.notes:
         console.print(Padding(Text(f"Note: {note}"), (0, 0, 0, 2)))
+    advice = load(account.site)
+    if advice is not None and account.findings:
+        console.print(Text(f"Public whatever the settings: {advice.always_public}"))
     if not account.findings:
         console.print(Text(NOTHING_HERE, style="green"))
         return
+    shown = account.findings if everything else account.findings[:FIRST_PHOTOS]
     console.print(Text(f"Photos of you ({len(account.findings)}):", style="bold"))
-    for number, finding in enumerate(account.findings, start=1):
+    for number, finding in enumerate(shown, start=1):
         console.print(_finding_block(number, finding))
-    advice = [
-        item
-        for item in advice_for(account.site, account.findings, account.indexable)
-        if not item.is_general_fact
-    ]
-    if load(account.site) is None:
+    if len(shown) < len(account.findings):
+        console.print(Text(f"  … and {len(account.findings) - len(shown)} more: faceaudit report --all", style="dim"))
+    if advice is None:
         console.print(
             Text(f"faceaudit has no settings advice for {account.site!r} yet.", style="italic")
         )
-    if advice:
-        console.print(Text(f"What to change on {platform_name(account.site)}:", style="bold"))
-        for item in advice:
-            console.print(_advice_block(item))
+    mine = actions.for_account(account.url)
+    if mine:
+        console.print(Text(f"What to change on {platform_name(account.site)} (numbers as in the list above):",
+                           style="bold"))
+        for action in mine:
+            console.print(_hanging(f"#{action.number}", Text(f"{action.advice.do} — {action.advice.where}")))
+
+
+def _factors(account: AccountReport) -> str:
+    parts = [f"Photos of you {account.photos_with_you}"
+             + (f" (+{account.photos_maybe_you} maybe)" if account.photos_maybe_you else ""),
+             f"in always-public slots {account.slots_with_you}",
+             f"best recognisability {account.best_recognisability}/100",
+             f"search engines may index it: {describe_indexable(account.indexable)}"]
+    if account.photos_with_gps:
+        parts.append(f"with GPS {account.photos_with_gps}")
+    if account.photos_with_metadata:
+        parts.append(f"with capture time or camera {account.photos_with_metadata}")
+    return " · ".join(parts)
+
+
+def _render_history(report: ReportData, console: Console) -> None:
+    history = report.history
+    assert history is not None
+    console.print()
+    console.print(Rule(Text(f"Since scan {history.previous_scan_id}", style="bold"), align="left"))
+    for title, photos in (("Resolved", history.resolved), ("New", history.new),
+                          ("Not seen this time, account not fully seen", history.unconfirmed),
+                          ("Still there", history.still)):
+        if not photos:
+            continue
+        console.print(Text(f"{title} ({len(photos)}):", style="bold"))
+        for photo in photos:
+            line = Text(f"{platform_name(photo.site)} {KIND_LABELS.get(photo.kind, photo.kind)}: {photo.image_url}",
+                        overflow="fold")
+            console.print(_hanging("·", line))
 
 
 def _finding_block(number: int, finding: FindingReport) -> RenderableType:

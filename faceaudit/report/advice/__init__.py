@@ -12,7 +12,19 @@ One file per platform (named after the adapter: ``mastodon.json``, ``web.json``.
 - ``any``: the account has at least one finding;
 - ``gps``: a finding's file carries GPS coordinates;
 - ``metadata``: a finding's file carries a capture time, camera or camera serial;
-- ``indexable``: the account has findings and its pages were not seen to refuse indexing.
+- ``indexable``: the account has findings and its pages were not seen to refuse indexing;
+- ``other_faces``: a finding's photo also shows other people's faces;
+- ``fact:NAME``: the account has findings and the crawl saw the account fact NAME set
+  (`AccountReport.facts`, e.g. ``fact:discoverable`` on Mastodon).
+
+``unless`` (optional) lists account facts that make an entry moot: `instagram-private-account`
+is not advised for an account already seen private.
+
+``settings_url`` says where the change is made: an https URL, ``""`` when there is no settings
+page (your own website, a fact), or a URL with placeholders filled from the listed account:
+``{account}`` (the account URL itself: the profile where the picture is edited) and ``{host}``
+(its server, for Mastodon). Each file also says what stays public whatever the settings
+(top-level ``always_public``).
 
 An account with no finding gets no advice: there is nothing of the user's face to change.
 """
@@ -21,12 +33,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 from faceaudit.errors import FaceauditError
 from faceaudit.report.model import FindingReport
@@ -34,10 +47,13 @@ from faceaudit.types import ImageKind
 
 GENERAL = "general"
 KINDS = frozenset(kind.value for kind in ImageKind)
-CONDITIONS = KINDS | {"any", "gps", "metadata", "indexable"}
+CONDITIONS = KINDS | {"any", "gps", "metadata", "indexable", "other_faces"}
+FACT_PREFIX = "fact:"
 ALSO_COUNTS_AS = {ImageKind.COVER.value: ImageKind.BANNER.value, ImageKind.VIDEO_THUMBNAIL.value: ImageKind.POST.value}
-REQUIRED = ("id", "applies_to", "advice", "where", "always_public", "source", "checked")
+REQUIRED = ("id", "applies_to", "do", "advice", "where", "always_public", "source", "checked")
 _SITE_NAME = re.compile(r"[a-z0-9_]+")
+_FACT_NAME = re.compile(r"[a-z0-9_]+")
+_PLACEHOLDER = re.compile(r"\{(account|host)\}")
 _METADATA_LEAKS = ("taken_at", "camera", "camera_serial")
 
 
@@ -54,6 +70,20 @@ class AdviceItem:
     source: str  # https URL the fact comes from
     checked: str  # ISO date the source was last checked
     source_note: str = ""
+    do: str = ""  # the change in a few words ("Use a profile picture without your face")
+    settings_url: str = ""  # where to make the change; may hold {account} / {host}; "" for none
+    unless: tuple[str, ...] = ()  # account facts that make this entry moot
+
+    def settings_link(self, account_url: str) -> str:
+        """`settings_url` for one listed account, placeholders filled; "" when there is none."""
+        host = urlsplit(account_url).netloc
+        return _PLACEHOLDER.sub(lambda m: account_url if m[1] == "account" else host, self.settings_url)
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The image kinds this entry answers (with cover/video_thumbnail folded in)."""
+        named = KINDS.intersection(self.applies_to)
+        return frozenset(named | {k for k, v in ALSO_COUNTS_AS.items() if v in named})
 
     @property
     def is_general_fact(self) -> bool:
@@ -66,6 +96,7 @@ class PlatformAdvice:
     platform: str
     name: str  # what a person calls it: "Mastodon", "Personal website"
     entries: tuple[AdviceItem, ...]
+    always_public: str = ""  # what stays public whatever the settings
 
 
 class AdviceDataError(FaceauditError):
@@ -107,8 +138,16 @@ def general_facts() -> list[AdviceItem]:
     return [item for item in general.entries if item.is_general_fact] if general else []
 
 
-def conditions(findings: Iterable[FindingReport], indexable: bool | None) -> set[str]:
-    """The `applies_to` conditions that hold for one account's findings."""
+def other_people_advice() -> AdviceItem | None:
+    """What to consider about other people in your public photos (they stay a count)."""
+    general = load(GENERAL)
+    return next((i for i in general.entries if "other_faces" in i.applies_to), None) if general else None
+
+
+def conditions(
+    findings: Iterable[FindingReport], indexable: bool | None, facts: Mapping[str, Any] | None = None
+) -> set[str]:
+    """The `applies_to` conditions that hold for one account's findings (and its facts)."""
     found: set[str] = set()
     for finding in findings:
         found |= {"any", finding.kind}
@@ -118,26 +157,42 @@ def conditions(findings: Iterable[FindingReport], indexable: bool | None) -> set
             found.add("gps")
         if any(finding.metadata.get(key) for key in _METADATA_LEAKS):
             found.add("metadata")
+        if finding.other_faces:
+            found.add("other_faces")
     if found and indexable is not False:
         found.add("indexable")
+    if found and facts:
+        found |= {f"{FACT_PREFIX}{name}" for name, value in facts.items() if value is True}
     return found
 
 
+def moot(item: AdviceItem, facts: Mapping[str, Any] | None) -> bool:
+    """True when an account fact makes the entry pointless (advising "go private" to a private account)."""
+    return facts is not None and any(facts.get(name) is True for name in item.unless)
+
+
 def advice_for(
-    site: str, findings: list[FindingReport], indexable: bool | None
+    site: str,
+    findings: list[FindingReport],
+    indexable: bool | None,
+    facts: Mapping[str, Any] | None = None,
 ) -> list[AdviceItem]:
     """The platform's entries that answer these findings, then the general ones.
 
     Unknown sites get general advice only; an account without findings gets none.
     """
-    holds = conditions(findings, indexable)
+    holds = conditions(findings, indexable, facts)
     if not holds:
         return []
     chosen: list[AdviceItem] = []
     for name in (site, GENERAL) if site != GENERAL else (GENERAL,):
         advice = load(name)
         if advice:
-            chosen += [item for item in advice.entries if holds.intersection(item.applies_to)]
+            chosen += [
+                item
+                for item in advice.entries
+                if holds.intersection(item.applies_to) and not moot(item, facts)
+            ]
     return chosen
 
 
@@ -146,8 +201,10 @@ def _parse(platform: str, raw: Any) -> PlatformAdvice:
         raise _malformed(platform, f'top level must be an object with "platform": "{platform}"')
     if not isinstance(raw.get("name"), str) or not isinstance(raw.get("entries"), list):
         raise _malformed(platform, 'needs a "name" string and an "entries" list')
+    if not isinstance(raw.get("always_public"), str) or not raw["always_public"].strip():
+        raise _malformed(platform, 'needs an "always_public" text: what stays public whatever the settings')
     items = tuple(_parse_entry(platform, entry) for entry in raw["entries"])
-    return PlatformAdvice(platform=platform, name=raw["name"], entries=items)
+    return PlatformAdvice(platform=platform, name=raw["name"], entries=items, always_public=raw["always_public"])
 
 
 def _parse_entry(platform: str, entry: Any) -> AdviceItem:
@@ -157,11 +214,14 @@ def _parse_entry(platform: str, entry: Any) -> AdviceItem:
     missing = [key for key in REQUIRED if entry.get(key) in (None, "", [])]
     if missing:
         raise _malformed(platform, f"entry {label} lacks {', '.join(missing)}")
-    text_fields = ("id", "advice", "where", "source", "checked")
+    text_fields = ("id", "do", "advice", "where", "source", "checked")
     if not all(isinstance(entry[key], str) for key in text_fields):
         raise _malformed(platform, f"entry {label}: {', '.join(text_fields)} must be strings")
     applies_to = entry["applies_to"]
-    if not isinstance(applies_to, list) or not set(applies_to) <= CONDITIONS:
+    facts_named = {c for c in applies_to if isinstance(c, str) and c.startswith(FACT_PREFIX)}
+    if not all(_FACT_NAME.fullmatch(c[len(FACT_PREFIX):]) for c in facts_named):
+        raise _malformed(platform, f"entry {label}: fact conditions are fact:name (lower case)")
+    if not isinstance(applies_to, list) or not set(applies_to) - facts_named <= CONDITIONS:
         raise _malformed(
             platform, f"entry {label}: applies_to must be a list of {sorted(CONDITIONS)}"
         )
@@ -173,6 +233,14 @@ def _parse_entry(platform: str, entry: Any) -> AdviceItem:
         date.fromisoformat(entry["checked"])
     except ValueError as exc:
         raise _malformed(platform, f"entry {label}: checked must be an ISO date") from exc
+    settings_url = entry.get("settings_url")
+    if not isinstance(settings_url, str):
+        raise _malformed(platform, f"entry {label} lacks settings_url (\"\" when there is no settings page)")
+    if settings_url and not (settings_url.startswith(("https://", "{account}")) and " " not in settings_url):
+        raise _malformed(platform, f"entry {label}: settings_url must be an https URL, {{account}}-based, or empty")
+    unless = entry.get("unless", [])
+    if not isinstance(unless, list) or not all(isinstance(n, str) and _FACT_NAME.fullmatch(n) for n in unless):
+        raise _malformed(platform, f"entry {label}: unless must be a list of account fact names")
     return AdviceItem(
         id=entry["id"],
         platform=platform,
@@ -183,6 +251,9 @@ def _parse_entry(platform: str, entry: Any) -> AdviceItem:
         source=entry["source"],
         checked=entry["checked"],
         source_note=str(entry.get("source_note", "")),
+        do=entry["do"],
+        settings_url=settings_url,
+        unless=tuple(unless),
     )
 
 
