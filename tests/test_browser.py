@@ -6,13 +6,21 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from faceaudit.crawl import browser as browser_module
-from faceaudit.crawl.browser import BrowserInfo, BrowserSession, find_chromium, resolver_rules
+from faceaudit.crawl.browser import (
+    BrowserInfo,
+    BrowserSession,
+    PageHarvest,
+    find_chromium,
+    resolver_rules,
+)
 from faceaudit.crawl.net import AccountScope, NetworkPolicy
 from faceaudit.demo.server import FixtureServer, Reply, Request
 from faceaudit.errors import BrowserUnavailable, NetworkError, OutOfScope
@@ -102,6 +110,15 @@ def me_site(port: int) -> Callable[[Request], Reply]:
             return Reply(200, b'<title>Log in</title><form><input name="u"><input type="password" name="p"></form>')
         if path == "/ada/hidden-password":
             return Reply(200, b'<title>h</title><input type="password" style="display:none"><img src="/i.jpg">')
+        if path in HOSTILE_PAGES:
+            return Reply(200, HOSTILE_PAGES[path].encode())
+        if path == "/ada/attachment":
+            return Reply(200, b"MZ" + bytes(4096), "application/octet-stream",
+                         {"Content-Disposition": 'attachment; filename="setup.exe"'})
+        if path == "/ada/sw.js":
+            return Reply(200, b"self.addEventListener('fetch', () => {});", "text/javascript")
+        if path == "/ada/never-ends":
+            return Reply(200, stream=never_ending_page())
         if path.startswith("/img/"):
             return Reply(200, b"\xff\xd8\xff not really a jpeg", "image/jpeg")
         return Reply(404, b"not here")
@@ -119,6 +136,90 @@ ESCAPE_PAGE = """<title>escape</title><img src="/img/escape.jpg">
   navigator.sendBeacon("https://unmapped.example.com/beacon", "x");
   try { new WebSocket("wss://me.example.org/socket"); } catch (e) {}
 </script>"""
+
+
+# Pages that try what a logged-out visit never allows. Each shows one image, which the harvest
+# must still return, and each attempt must leave a reason in `PageHarvest.refusals`.
+HOSTILE_PAGES = {
+    "/ada/downloads": """<title>downloads</title><img src="/img/d.jpg">
+<a id="dl" href="/ada/file.zip" download="photos.zip">all my photos</a>
+<script>
+  document.getElementById("dl").click();
+  setTimeout(() => { location.href = "/ada/attachment"; }, 50);  // Content-Disposition: attachment
+</script>""",
+    "/ada/worker": """<title>worker</title><img src="/img/w.jpg">
+<script>navigator.serviceWorker.register("/ada/sw.js").then(
+  () => { document.title = "registered"; }, () => { document.title = "refused"; });</script>""",
+    "/ada/popups": """<title>popups</title><img src="/img/p.jpg">
+<a id="blank" href="/ada/blank-target" target="_blank">open</a>
+<form id="form" action="/ada/form-target" target="_blank"></form>
+<script>
+  window.open("/ada/popup-page");
+  window.open("/ada/noopener-page", "_blank", "noopener");
+  document.getElementById("blank").click();
+  document.getElementById("form").submit();  // a popup no script wrapper sees
+  alert("stay here");
+</script>""",
+    "/ada/permissions": """<title>permissions</title><img src="/img/perm.jpg">
+<script>
+  const seen = [];
+  const show = (what) => { seen.push(what); document.title = seen.sort().join(" "); };
+  navigator.geolocation.getCurrentPosition(() => show("geo-granted"), (e) => show("geo-" + e.code));
+  Notification.requestPermission().then((p) => show("notify-" + p));
+  navigator.mediaDevices.getUserMedia({video: true, audio: true}).then(
+    () => show("camera-granted"), (e) => show("camera-" + e.name));
+</script>""",
+    "/ada/schemes": """<title>schemes</title><img src="/img/s.jpg">
+<iframe src="file:///etc/passwd"></iframe>
+<script>
+  const away = ["file:///etc/passwd", "data:text/html,<h1>elsewhere</h1>", "chrome://settings/",
+                "javascript:void(document.body.dataset.ran = 'yes')"];  // the page's own script: no new reach
+  away.forEach((url, i) => setTimeout(() => { location.href = url; }, 40 * i));
+</script>""",
+    "/ada/infinite-scroll": """<title>scroll</title><div id="feed"></div><div style="height: 2000px"></div>
+<script>
+  let n = 0;
+  const more = (count) => {
+    for (let i = 0; i < count; i++) {
+      const post = document.createElement("div");
+      post.style.height = "300px";
+      post.innerHTML = '<img src="/img/scroll-' + (n++) + '.jpg">';
+      document.getElementById("feed").append(post);
+    }
+  };
+  more(5);
+  addEventListener("scroll", () => more(20));  // each scroll makes the page longer
+</script>""",
+    "/ada/floods": """<title>floods</title><img src="/img/f.jpg">
+<script>
+  document.title = [typeof window.__faceauditTried, typeof window.__faceauditRefused].join(" ");
+  for (let i = 0; i < 100000; i++) window.open("/ada/popup-" + i);  // each would be a report
+  for (let i = 0; i < 100000; i++) console.error("Not allowed to load local resource: file:///fake" + i);
+</script>""",
+    "/ada/endless": """<title>endless</title><div id="feed"></div>
+<script>
+  let n = 0;
+  const more = (count) => {
+    const feed = document.getElementById("feed");
+    for (let i = 0; i < count; i++) {
+      const img = document.createElement("img");
+      img.src = "/img/endless-" + (n++) + ".jpg"; img.width = 10; img.height = 400;
+      feed.append(img);
+    }
+  };
+  more(5);
+  addEventListener("scroll", () => more(20));  // infinite scroll
+  setInterval(() => more(400), 20);             // and growing on its own, for ever
+</script>""",
+}
+
+
+def never_ending_page() -> Iterator[bytes]:
+    """A document that starts like any page and then never finishes arriving."""
+    yield b'<!doctype html><title>never ends</title><img src="/img/first.jpg">'
+    while True:
+        time.sleep(0.2)
+        yield b"<p>more</p>\n"
 
 
 def cdn_site(request: Request) -> Reply:
@@ -417,3 +518,156 @@ def test_plain_http_goes_through_the_same_proxy(session: BrowserSession, servers
 def test_a_host_that_does_not_answer_is_a_network_error(session: BrowserSession) -> None:
     with pytest.raises(NetworkError, match="could not load https://gone.example.org/"):
         session.harvest("https://gone.example.org/", scope=AccountScope(frozenset({"gone.example.org"})))
+
+
+# --- hostile pages ----------------------------------------------------------------------------
+
+
+def page_paths(server: FixtureServer, prefix: str) -> list[str]:
+    return [path for _, path in server.log if path.startswith(prefix)]
+
+
+@pytest.mark.browser
+def test_downloads_are_refused_and_the_page_is_still_read(
+    session: BrowserSession, servers: dict[str, FixtureServer]
+) -> None:
+    main = servers["main"]
+    main.log.clear()
+    page = session.harvest(f"{ME}/ada/downloads", scope=SCOPE, max_scrolls=2)
+    assert [image.url for image in page.images] == [f"{ME}/img/d.jpg"]
+    assert (page.final_url, page.title) == (f"{ME}/ada/downloads", "downloads")
+    assert f"refused a download: {ME}/ada/file.zip" in page.refusals
+    assert f"refused a download: {ME}/ada/attachment" in page.refusals
+    # The <a download> never left the page; the attachment's headers arrived, its file was cancelled.
+    assert "/ada/file.zip" not in paths(main)
+
+
+@pytest.mark.browser
+def test_a_service_worker_is_never_registered(session: BrowserSession, servers: dict[str, FixtureServer]) -> None:
+    main = servers["main"]
+    main.log.clear()
+    page = session.harvest(f"{ME}/ada/worker", scope=SCOPE, max_scrolls=1)
+    assert [image.url for image in page.images] == [f"{ME}/img/w.jpg"]
+    assert page.title == "refused"
+    assert f"refused to register a service worker: {ME}/ada/sw.js" in page.refusals
+    assert paths(main) == ["/ada/worker"]  # the worker's script was never fetched
+
+
+@pytest.mark.browser
+def test_popups_are_refused_or_closed_before_they_load(
+    session: BrowserSession, servers: dict[str, FixtureServer]
+) -> None:
+    main = servers["main"]
+    main.log.clear()
+    page = session.harvest(f"{ME}/ada/popups", scope=SCOPE, max_scrolls=1)
+    assert [image.url for image in page.images] == [f"{ME}/img/p.jpg"]
+    assert page.final_url == f"{ME}/ada/popups"
+    for target in ("popup-page", "noopener-page", "blank-target"):
+        assert f"refused a popup window: {ME}/ada/{target}" in page.refusals
+    assert any(r.startswith("closed a popup window") for r in page.refusals)  # the form's
+    assert "dismissed a alert dialog" in page.refusals
+    assert paths(main) == ["/ada/popups"]  # no popup ever loaded a page
+    assert len(session._pages) == 0 and session._context is not None and session._context.pages == []
+
+
+@pytest.mark.browser
+def test_permission_requests_are_denied(session: BrowserSession) -> None:
+    page = session.harvest(f"{ME}/ada/permissions", scope=SCOPE, max_scrolls=2)
+    assert [image.url for image in page.images] == [f"{ME}/img/perm.jpg"]
+    assert page.title == "camera-NotAllowedError geo-1 notify-denied"
+    assert {
+        "denied a request for the visitor's location",
+        "denied a request to show notifications",
+        "denied a request for the camera or microphone",
+    } <= set(page.refusals)
+
+
+@pytest.mark.browser
+def test_the_guard_is_not_what_denies_permissions(session: BrowserSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the in-page wrappers, Chromium itself denies (no grants, --deny-permission-prompts)."""
+    monkeypatch.setattr(browser_module, "_REFUSE_JS", "undefined")
+    page = session.harvest(f"{ME}/ada/permissions", scope=SCOPE, max_scrolls=2)
+    assert "granted" not in page.title
+    assert "geo-1" in page.title
+
+
+@pytest.mark.browser
+def test_non_http_addresses_are_refused(session: BrowserSession, servers: dict[str, FixtureServer]) -> None:
+    main = servers["main"]
+    main.log.clear()
+    page = session.harvest(f"{ME}/ada/schemes", scope=SCOPE, max_scrolls=2)
+    assert [image.url for image in page.images] == [f"{ME}/img/s.jpg"]
+    assert (page.final_url, page.title, page.redirected_to) == (f"{ME}/ada/schemes", "schemes", "")
+    for url in ("file:///etc/passwd", "data:text/html,<h1>elsewhere</h1>", "chrome://settings/"):
+        assert url in page.blocked, (url, page.blocked)
+        assert f"refused to open a {url.split(':')[0]}: address: {url}" in page.refusals
+    assert paths(main) == ["/ada/schemes"]
+
+
+@pytest.mark.browser
+def test_an_endless_page_is_read_up_to_the_limits(session: BrowserSession) -> None:
+    from faceaudit.crawl.harvest import MAX_IMAGES
+
+    started = time.monotonic()
+    page = session.harvest(f"{ME}/ada/endless", scope=SCOPE, max_scrolls=4)
+    took = time.monotonic() - started
+    assert page.final_url == f"{ME}/ada/endless"
+    assert len(page.images) == MAX_IMAGES
+    assert page.images[0].url == f"{ME}/img/endless-0.jpg"
+    assert f"the page kept adding images: its scripts were stopped after {MAX_IMAGES}" in page.refusals
+    assert f"the page shows more than {MAX_IMAGES} images: only the first {MAX_IMAGES} were read" in page.refusals
+    # Answering every image request of the flood took minutes before the page's scripts were
+    # stopped and the rest left unanswered; now it is seconds (a generous bound on 2 cores).
+    assert took < 45, took
+
+
+@pytest.mark.browser
+def test_infinite_scroll_stops_at_the_scroll_limit(session: BrowserSession) -> None:
+    page = session.harvest(f"{ME}/ada/infinite-scroll", scope=SCOPE, max_scrolls=3)
+    assert page.scroll_capped
+    assert 5 < len(page.images) < 5 + 4 * 20
+    assert "the page was still growing when the scroll limit was reached: what it showed by then was read" in (
+        page.refusals
+    )
+
+
+@pytest.mark.browser
+def test_a_page_that_never_finishes_loading_is_read_as_far_as_it_came(
+    chromium: BrowserInfo, servers: dict[str, FixtureServer]
+) -> None:
+    main = servers["main"]
+    assert main.certificate is not None
+    policy = NetworkPolicy(resolve={"me.example.org": ("127.0.0.1", main.port)}, allow_dns=False,
+                           ca_cert=main.certificate.cert_pem, timeout=3)
+    pages: list[PageHarvest] = []
+
+    def visit() -> None:  # its own thread: Playwright's sync API runs one instance per thread
+        with BrowserSession(policy, browser=chromium, scroll_wait=0.1) as short:
+            pages.append(short.harvest(f"{ME}/ada/never-ends", scope=SCOPE, max_scrolls=1))
+
+    worker = threading.Thread(target=visit)
+    worker.start()
+    worker.join(timeout=60)
+    (page,) = pages
+    assert [image.url for image in page.images] == [f"{ME}/img/first.jpg"]
+    assert page.title == "never ends"
+    assert "the page was still loading after 3 s: what had arrived was read" in page.refusals
+
+
+@pytest.mark.browser
+def test_a_page_cannot_reach_or_flood_the_reports(session: BrowserSession, servers: dict[str, FixtureServer]) -> None:
+    """The hooks that report refusals are taken from the page, reports are capped, and the page's
+    own console (which could print anything, endlessly) is never read."""
+    from faceaudit.crawl.harvest import MAX_REFUSALS
+
+    main = servers["main"]
+    main.log.clear()
+    started = time.monotonic()
+    page = session.harvest(f"{ME}/ada/floods", scope=SCOPE, max_scrolls=1)
+    assert time.monotonic() - started < 30
+    assert page.title == "undefined undefined"
+    assert [image.url for image in page.images] == [f"{ME}/img/f.jpg"]
+    assert len(page.refusals) <= MAX_REFUSALS
+    assert page.refusals[0] == f"refused a popup window: {ME}/ada/popup-0"
+    assert not any("fake" in refusal for refusal in page.refusals)
+    assert paths(main) == ["/ada/floods"]

@@ -25,7 +25,16 @@ import trustme
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from faceaudit.crawl.net import AccountScope, NetClient, NetResponse, NetworkPolicy, parse_resolve
+from faceaudit.crawl.net import (
+    AccountScope,
+    NetClient,
+    NetResponse,
+    NetworkPolicy,
+    RequestCap,
+    ScanDeadline,
+    parse_duration,
+    parse_resolve,
+)
 from faceaudit.demo.server import FixtureServer, Handler, Reply, Request
 from faceaudit.errors import NetworkError, OutOfScope, UsageError
 
@@ -479,6 +488,85 @@ def test_requests_to_one_host_are_spaced_by_min_interval(serve: Serve) -> None:
         assert sleeps == []
         net.get_page("https://social.example/@alex/", scope=ALEX)
     assert len(sleeps) == 1 and 4.0 < sleeps[0] <= 5.0
+
+
+# --- politeness limits: requests per account, a deadline per scan ----------------------------------
+
+
+def test_an_account_may_make_max_requests_and_redirect_hops_and_retries_count(serve: Serve) -> None:
+    sites = {
+        "social.example": routes({"/@alex/": OK, "/@alex/moved": redirect("/@alex/"),
+                                  "/@alex/flaky": sequence(Reply(503), OK)}),
+        "cdn.example": routes({"/a.jpg": Reply(200, b"j", "image/jpeg")}),
+    }
+    with serve(sites, max_requests=5) as (server, net, _sleeps):
+        for _ in range(10):  # before an account is started nothing is counted (e.g. a model download)
+            net.get_image("https://cdn.example/a.jpg")
+        net.start_account()
+        net.get_page("https://social.example/@alex/moved", scope=ALEX)  # 2: the hop and the page
+        net.get_page("https://social.example/@alex/flaky", scope=ALEX)  # 2: the 503 and its retry
+        net.get_image("https://cdn.example/a.jpg")  # 5
+        server.log.clear()
+        with pytest.raises(RequestCap) as caught:
+            net.get_image("https://cdn.example/a.jpg")
+        assert server.log == []  # refused before it was sent
+        assert "stopped after 5 requests for this account (--max-requests 5)" in caught.value.message
+        assert not isinstance(caught.value, NetworkError)  # "a failed image" handlers must not swallow it
+        net.start_account()  # the next account starts afresh
+        net.get_image("https://cdn.example/a.jpg")
+
+
+def test_past_the_deadline_no_request_is_sent_and_no_account_begins(serve: Serve) -> None:
+    sites = {"cdn.example": routes({"/a.jpg": Reply(200, b"j", "image/jpeg")})}
+    clock = [1000.0]
+    with mock.patch("faceaudit.crawl.net.time.monotonic", lambda: clock[0]):
+        with serve(sites, deadline=90.0) as (server, net, _sleeps):
+            net.start_account()
+            net.get_image("https://cdn.example/a.jpg")
+            clock[0] += 91
+            server.log.clear()
+            with pytest.raises(ScanDeadline) as caught:
+                net.get_image("https://cdn.example/a.jpg")
+            with pytest.raises(ScanDeadline):
+                net.start_account()
+    assert server.log == []
+    assert caught.value.message == "the scan reached its deadline of 1.5 min (--deadline)"
+    assert "faceaudit scan" in caught.value.hint and "faceaudit report" in caught.value.hint
+    assert caught.value.exit_code == 130  # as for an interrupted scan: resumable
+
+
+def test_a_request_cap_ends_the_account_as_cap_through_any_adapter(serve: Serve) -> None:
+    from faceaudit.crawl.sites.base import CrawlContext, Site
+    from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
+
+    class Paged(Site):
+        def crawl(self, ctx: CrawlContext, result: CrawlResult) -> Iterator[ImageCandidate]:
+            for n in range(100):
+                ctx.net.get_page("https://social.example/@alex/", scope=ALEX)
+                result.pages_visited += 1
+                yield ImageCandidate(f"https://cdn.example/{n}.jpg", "https://social.example/@alex/", ImageKind.POST, "t")
+
+    sites = {"social.example": routes({"/@alex/": OK})}
+    with serve(sites, max_requests=3) as (_server, net, _sleeps):
+        net.start_account()
+        ctx = CrawlContext(net=net, browser=lambda: None)  # type: ignore[arg-type, return-value]
+        result = CrawlResult()
+        found = list(Paged("https://social.example/@alex", None).candidates(ctx, result))  # type: ignore[arg-type]
+    assert len(found) == 3
+    assert result.stop is StopReason.CAP
+    assert "(--max-requests 3)" in result.detail
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("30m", 1800), ("2h", 7200), ("1.5h", 5400),
+                                               ("45", 45), ("10 min", 600), ("none", None), ("OFF", None)])
+def test_parse_duration(text: str, seconds: float | None) -> None:
+    assert parse_duration(text, "--deadline") == seconds
+
+
+@pytest.mark.parametrize("text", ["", "0", "-5m", "2d", "soon", "1h30m"])
+def test_parse_duration_refuses_what_it_cannot_read(text: str) -> None:
+    with pytest.raises(UsageError, match="--deadline"):
+        parse_duration(text, "--deadline")
 
 
 # --- logged out: no cookies, no credentials --------------------------------------------------------

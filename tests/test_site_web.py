@@ -33,6 +33,7 @@ def handle(request: Request) -> Reply:
         "/": HOME,
         "/hidden/": b'<meta name="robots" content="noindex"><img src="/photos/hidden.jpg">',
         "/many/": b"".join(b'<img src="/photos/%d.jpg">' % n for n in range(5)),
+        "/pushy/": b'<img src="/photos/pushy.jpg"><script>window.open("https://ada.example.org/ad/")</script>',
     }
     if request.path in pages:
         return Reply(200, pages[request.path])
@@ -129,6 +130,13 @@ def test_a_noindex_page_is_not_indexable(session: BrowserSession) -> None:
     found, result = crawl(f"{SITE}/hidden/", session)
     assert [url for url, _, _ in found] == [f"{SITE}/photos/hidden.jpg"]
     assert result.indexable is False
+
+
+@pytest.mark.browser
+def test_what_a_page_tried_and_was_refused_is_noted_for_the_report(session: BrowserSession) -> None:
+    found, result = crawl(f"{SITE}/pushy/", session)
+    assert [url for url, _, _ in found] == [f"{SITE}/photos/pushy.jpg"]
+    assert any("popup" in note for note in result.notes), result.notes
 
 
 @pytest.mark.browser

@@ -21,14 +21,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from faceaudit.crawl.harvest import (
+    MAX_IMAGES,
+    MAX_REFUSALS,
     HarvestedImage,
     PageHarvest,
     Visit,
@@ -52,6 +55,9 @@ if TYPE_CHECKING:
     from playwright.sync_api import (
         Browser,
         BrowserContext,
+        CDPSession,
+        Dialog,
+        Download,
         Page,
         Playwright,
         Request,
@@ -166,6 +172,9 @@ class BrowserSession:
         self._context: BrowserContext | None = None
         self._proxy: PolicyProxy | None = None
         self._visit: Visit | None = None
+        self._visit_page: Page | None = None  # the one page a visit reads; any other is a popup
+        self._visit_cdp: CDPSession | None = None
+        self._opening = False  # our own new_page() is under way: its "page" event is not a popup
         self._pages: set[Page] = set()
         self._origin_checks: dict[str, str] = {}  # scheme://netloc -> "" or why it is refused
 
@@ -193,9 +202,12 @@ class BrowserSession:
         try:
             self._playwright = sync_playwright().start()
             self._browser = self._launch(info, sandbox=not running_as_root())
+            # Downloads are cancelled, service workers never registered, and no permission is
+            # granted (Chromium also denies every prompt: --deny-permission-prompts in proxy.py).
             self._context = self._browser.new_context(
                 accept_downloads=False,
                 service_workers="block",
+                permissions=[],
                 viewport=VIEWPORT,  # type: ignore[arg-type]
                 user_agent=self.policy.user_agent,
                 locale="en-US",
@@ -255,15 +267,32 @@ class BrowserSession:
         self._proxy.allow(scope.hosts)
         self._context.clear_cookies()
         try:
-            page = self._context.new_page()
+            self._opening = True
+            try:
+                page = self._context.new_page()
+            finally:
+                self._opening = False
             self._pages.add(page)
+            self._visit_page = page
+            self._visit_cdp = self._context.new_cdp_session(page)
+            # Chromium's own messages only (Log domain), not the page's console: a page can
+            # print millions of lines, each of which would come here.
+            self._visit_cdp.on("Log.entryAdded", self._on_browser_log)
+            self._visit_cdp.send("Log.enable")
+            page.on("download", self._on_download)
+            page.on("dialog", self._on_dialog)
             self._guard_navigations(page, visit)
             try:
-                page.goto(url, wait_until="domcontentloaded", timeout=self.policy.timeout * 1000)
+                page.goto(url, wait_until="commit", timeout=self.policy.timeout * 1000)
             except PlaywrightError as exc:
                 if visit.refused_navigations:
                     return stopped(url, visit, page, self.policy.timeout)
                 raise NetworkError(f"could not load {url}: {first_line(exc)}", "check the URL, or try again later.") from exc
+            try:
+                page.wait_for_load_state("domcontentloaded", timeout=self.policy.timeout * 1000)
+            except PlaywrightError:
+                # A document that never ends (a server that keeps sending): read what has arrived.
+                visit.note(f"the page was still loading after {self.policy.timeout:g} s: what had arrived was read")
             if not scope.allows(page.url):
                 return stopped(url, visit, page, self.policy.timeout)
             with contextlib.suppress(PlaywrightError):
@@ -276,6 +305,9 @@ class BrowserSession:
                 stable_rounds=self.stable_rounds,
                 timeout=self.policy.timeout,
             )
+            # What the page shows is read with its scripts stopped: a page that keeps changing
+            # (or floods the browser) can then neither slow the reading down nor change it.
+            self._stop_scripts("")
             dom = read_dom(page, self.policy.timeout)
             if not scope.allows(page.url):  # a refused navigation left an error page meanwhile
                 return stopped(url, visit, page, self.policy.timeout)
@@ -283,7 +315,7 @@ class BrowserSession:
         except PlaywrightError as exc:  # the page or the browser went away mid-visit
             raise NetworkError(f"could not read {url}: {first_line(exc)}", "try the scan again.") from exc
         finally:
-            self._visit = None
+            self._visit = self._visit_page = self._visit_cdp = None
             self._proxy.reset()
             for open_page in list(self._pages):
                 with contextlib.suppress(PlaywrightError):
@@ -301,9 +333,17 @@ class BrowserSession:
             if isinstance(url, str) and not visit.scope.allows(url):
                 visit.refuse(url[:2000], True)
 
+        def tried(what: str, target: str) -> None:
+            if isinstance(what, str) and what in _TRIED and isinstance(target, str):
+                visit.note(f"{_TRIED[what]}{': ' + target[:200] if target else ''}")
+                if target and what in ("popup", "download", "service-worker"):
+                    visit.refuse(target[:2000], False)  # an address the page tried: never requested
+
         page.expose_function("__faceauditRefused", refused)
+        page.expose_function("__faceauditTried", tried)
         scope = {"hosts": sorted(visit.scope.hosts), "prefixes": list(visit.scope.path_prefixes)}
         page.add_init_script(script=f"({_GUARD_JS})({json.dumps(scope)})")
+        page.add_init_script(script=_REFUSE_JS)
 
     # --- what the network layer sees -------------------------------------------------------
 
@@ -324,10 +364,21 @@ class BrowserSession:
             route.abort("blockedbyclient")
         elif not url.startswith(("http://", "https://")):
             visit.refuse(url[:200], main_frame)
+            visit.note(f"refused to open a {urlsplit(url).scheme or 'schemeless'}: address: {url[:200]}")
             route.abort("blockedbyclient")
+        elif kind in HARVESTED_TYPES and visit.scripts_stopped:
+            # A flood (or the reading has begun): left paused, never sent, dropped when the page
+            # closes. Answering each one would cost a round trip to the browser, and a page that
+            # adds thousands of images a second would keep us answering for minutes.
+            return
         elif kind in HARVESTED_TYPES:
             if kind == "image":
-                visit.network_images.append(url)
+                visit.network_image(url)
+                if len(visit.network_images) >= MAX_IMAGES:
+                    self._stop_scripts(f"the page kept adding images: its scripts were stopped after {MAX_IMAGES}")
+            route.abort("blockedbyclient")
+        elif navigation and not self._in_visit_page(request):
+            visit.refuse(url, False)  # a popup's page (closed as it opened): never loaded
             route.abort("blockedbyclient")
         elif (navigation and not visit.scope.allows(url)) or self._refusal(url):
             visit.refuse(url, main_frame)
@@ -370,7 +421,68 @@ class BrowserSession:
         socket_route.close()
 
     def _on_page(self, page: Page) -> None:
-        self._pages.add(page)  # popups: closed with the visit, their navigations routed like any
+        """A page we did not open is a popup (window.open, target=_blank): closed at once."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        self._pages.add(page)
+        if self._opening:
+            return
+        if self._visit is not None:
+            self._visit.note(f"closed a popup window the page opened{': ' + page.url[:200] if page.url != 'about:blank' else ''}")
+        with contextlib.suppress(PlaywrightError):
+            page.close()
+
+    def _stop_scripts(self, reason: str) -> None:
+        """Stop the visited page's own JavaScript (DevTools' "disable JavaScript"); harvest.js
+        still runs, as DevTools' console does. Once per visit; `reason` is noted if given."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        if self._visit_cdp is None or self._visit is None or self._visit.scripts_stopped:
+            return
+        self._visit.scripts_stopped = True
+        if reason:
+            self._visit.note(reason)
+        with contextlib.suppress(PlaywrightError):
+            self._visit_cdp.send("Emulation.setScriptExecutionDisabled", {"value": True})
+
+    def _in_visit_page(self, request: Request) -> bool:
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            return self._visit_page is not None and request.frame.page == self._visit_page
+        except PlaywrightError:
+            return False
+
+    def _on_download(self, download: Download) -> None:
+        """accept_downloads=False cancels it; recorded, because a page that pushes a file at a
+        visitor is worth telling its owner about."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        if self._visit is not None:
+            self._visit.note(f"refused a download: {download.url[:200]}")
+        with contextlib.suppress(PlaywrightError):
+            download.cancel()
+
+    def _on_browser_log(self, event: dict[str, Any]) -> None:
+        """Chromium refuses file:, chrome: and top-level data: navigations itself, before any
+        event we could see; its log message is the only trace, so it is recorded from there."""
+        visit = self._visit
+        if visit is None or len(visit.refusals) >= MAX_REFUSALS:
+            return
+        found = _CHROMIUM_REFUSAL.search(str(event.get("entry", {}).get("text", "")))
+        if found:
+            url = found[1][:200]
+            visit.refuse(url, False)
+            visit.note(f"refused to open a {urlsplit(url).scheme or 'schemeless'}: address: {url}")
+
+    def _on_dialog(self, dialog: Dialog) -> None:
+        """alert(), confirm(), prompt(), beforeunload: dismissed, or the page would wait for ever."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        if self._visit is not None:
+            self._visit.note(f"dismissed a {dialog.type} dialog")
+        with contextlib.suppress(PlaywrightError):
+            dialog.dismiss()
 
     def _refusal(self, url: str) -> str:
         """Why the policy refuses this URL ("" if it does not), cached per origin."""
@@ -396,6 +508,8 @@ def _is_main_frame(request: Request) -> bool:
 
 # Runs before the page's scripts: cancels its own navigations that would leave the account.
 _GUARD_JS = r"""(scope) => {
+  const report = window.__faceauditRefused, seen = new Set();
+  try { delete window.__faceauditRefused; } catch (e) {}  // out of the page's reach, as in _REFUSE_JS
   if (window !== window.top || !window.navigation) return;
   const allowed = (href) => {
     let u; try { u = new URL(href) } catch (e) { return false }
@@ -403,13 +517,78 @@ _GUARD_JS = r"""(scope) => {
     const path = u.pathname || "/";
     return scope.prefixes.some((p) => path === p.replace(/\/+$/, "") || path.startsWith(p));
   };
-  const report = window.__faceauditRefused;
   navigation.addEventListener("navigate", (event) => {
     if (event.destination.sameDocument || allowed(event.destination.url) || !event.cancelable) return;
     event.preventDefault();
-    report(event.destination.url);
+    const url = event.destination.url;
+    if (report && !seen.has(url) && seen.size < 50) { seen.add(url); report(url); }
   });
 }"""
+
+
+_CHROMIUM_REFUSAL = re.compile(r"Not allowed to (?:load local resource|navigate top frame to data URL): (\S+)")
+
+# What the page may try that _REFUSE_JS refuses, as the visit notes it.
+_TRIED = {
+    "popup": "refused a popup window",
+    "download": "refused a download",
+    "service-worker": "refused to register a service worker",
+    "geolocation": "denied a request for the visitor's location",
+    "notifications": "denied a request to show notifications",
+    "camera": "denied a request for the camera or microphone",
+    "screen": "denied a request to capture the screen",
+}
+
+# Runs before the page's scripts, in every frame: what a logged-out visit never grants, refused
+# at the call so nothing is requested or prompted, and reported (the browser refuses too:
+# no popups survive _on_page, downloads are cancelled, service workers blocked, prompts denied).
+_REFUSE_JS = r"""(() => {
+  // The report channel is taken out of the page's reach, and reports are capped and de-duplicated:
+  // every call is a round trip to faceaudit, and a page could otherwise call it in a loop.
+  const report = window.__faceauditTried, seen = new Set();
+  try { delete window.__faceauditTried; } catch (e) {}
+  const tried = (what, target) => {
+    const key = what + " " + String(target || "");
+    if (!report || seen.has(key) || seen.size >= 50) return;
+    seen.add(key);
+    try { report(what, String(target || "")); } catch (e) {}
+  };
+  const deny = (name) => Promise.reject(new DOMException("refused by faceaudit", name));
+  const absolute = (url) => { try { return url ? new URL(url, location.href).href : "" } catch (e) { return String(url) } };
+  window.open = function (url) { tried("popup", absolute(url)); return null; };
+  document.addEventListener("click", (event) => {
+    const link = event.target && event.target.closest && event.target.closest("a[href]");
+    if (!link) return;
+    if (link.hasAttribute("download")) { event.preventDefault(); tried("download", link.href); }
+    else if ((link.target || "").toLowerCase() === "_blank") { event.preventDefault(); tried("popup", link.href); }
+  }, true);
+  if (navigator.serviceWorker) {
+    navigator.serviceWorker.register = (url) => {
+      tried("service-worker", absolute(url));
+      return deny("SecurityError");
+    };
+  }
+  if (navigator.geolocation) {
+    const refuse = (ok, fail) => {
+      tried("geolocation", "");
+      if (typeof fail === "function") setTimeout(() => fail({code: 1, message: "denied", PERMISSION_DENIED: 1}), 0);
+      return 0;
+    };
+    navigator.geolocation.getCurrentPosition = refuse;
+    navigator.geolocation.watchPosition = refuse;
+  }
+  if (window.Notification) {
+    Notification.requestPermission = (callback) => {
+      tried("notifications", "");
+      if (typeof callback === "function") setTimeout(() => callback("denied"), 0);
+      return Promise.resolve("denied");
+    };
+  }
+  if (navigator.mediaDevices) {
+    navigator.mediaDevices.getUserMedia = () => { tried("camera", ""); return deny("NotAllowedError"); };
+    navigator.mediaDevices.getDisplayMedia = () => { tried("screen", ""); return deny("NotAllowedError"); };
+  }
+})()"""
 
 
 def main(argv: list[str] | None = None) -> int:

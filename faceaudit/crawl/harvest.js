@@ -1,11 +1,12 @@
 // Runs in the page (page.evaluate) when BrowserSession.harvest reads it: every place a logged-out
 // visitor (or a scraper) finds an image URL. Kept a single function expression with nothing after
-// it, because page.evaluate calls what the text evaluates to; harvest.py turns the result into a
-// PageHarvest.
-() => {
+// it: harvest.py calls it with the most images to report (a page that grows for ever must not
+// grow the answer) and turns the result into a PageHarvest.
+(maxImages) => {
   const abs = (u) => { try { return new URL(u.trim(), document.baseURI).href } catch (e) { return "" } };
   const share = [], page = [], known = [];
-  const note = (u) => { const a = u ? abs(u) : ""; if (a) known.push(a); return a; };
+  let truncated = false;
+  const note = (u) => { const a = u ? abs(u) : ""; if (a && known.length < 4 * maxImages) known.push(a); return a; };
   // Where an image sits, for platform adapters to tell a profile picture from a cover, a post or
   // someone else's picture: test ids, Facebook's perf-log name, the nearest aria-label, the
   // nearest link, the classes of the element and its two parents, and the time of the post
@@ -30,7 +31,10 @@
     if (time) words.push("time=" + cut(time.getAttribute("datetime"), 40));
     return words.join(" ").slice(0, 600);
   };
-  const add = (list, u, by, alt, el) => { const a = note(u); if (a) list.push([a, by, alt || "", context(el)]); };
+  const add = (list, u, by, alt, el) => {
+    if (share.length + page.length >= maxImages) { truncated = true; return; }
+    const a = note(u); if (a) list.push([a, by, alt || "", context(el)]);
+  };
   const attr = (sel, name, by) => document.querySelectorAll(sel).forEach(
     (e) => add(share, e.getAttribute(name), by));
   attr('meta[property="og:image"], meta[property="og:image:url"], meta[property="og:image:secure_url"]',
@@ -102,7 +106,7 @@
     .filter((m) => m.getAttribute("name").toLowerCase() === "robots")
     .map((m) => m.getAttribute("content") || "").join(", ");
   return {
-    share, page, known, robots,
+    share, page, known, robots, truncated,
     jsonld: Array.from(document.querySelectorAll('script[type="application/ld+json"]')).map((s) => s.textContent),
     title: document.title, base: document.baseURI,
     // The page's visible words, for platform notices ("This content isn't available"); read in

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -16,6 +17,11 @@ from faceaudit.errors import NetworkError
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
+
+# The most images one page visit reports (harvest.js stops there too): a page that grows for
+# ever must not grow our memory or the JSON handed back from the page.
+MAX_IMAGES = 3000
+MAX_REFUSALS = 50
 
 _LOGIN_PATH = re.compile(
     r"/(?:accounts/login|login|log-in|signin|sign-in|sign_in|authwall|challenge|checkpoint|i/flow/login)(?:[/.?]|$)",
@@ -50,6 +56,9 @@ class PageHarvest:
     scroll_capped: bool = False  # the page still grew when max_scrolls ran out
     text: str = ""  # the page's visible words (first 4000 characters), for platform notices; never stored
     login_prompt: bool = False  # a visible dialog over the page asks the visitor to log in
+    # What the page tried and was refused, as sentences: downloads, popups, permission requests,
+    # service workers, non-http(s) navigations, endless growth. The outcome of a hostile page.
+    refusals: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -62,6 +71,17 @@ class Visit:
     network_images: list[str] = field(default_factory=list)
     status: int = 0
     x_robots_tag: str = ""
+    refusals: list[str] = field(default_factory=list)
+    scripts_stopped: bool = False
+
+    def note(self, refusal: str) -> None:
+        """Record what the page tried and was refused, once each; the first MAX_REFUSALS."""
+        if len(self.refusals) < MAX_REFUSALS and refusal not in self.refusals:
+            self.refusals.append(refusal)
+
+    def network_image(self, url: str) -> None:
+        if len(self.network_images) < MAX_IMAGES:  # an endless page requests images endlessly
+            self.network_images.append(url)
 
     def refuse(self, url: str, main_frame_navigation: bool) -> None:
         if len(self.blocked) >= 500:
@@ -78,7 +98,11 @@ def scroll(
     """Wheel down until the page stops growing at its bottom; True if the cap cut it short."""
     last = _evaluate(page, "document.documentElement.scrollHeight", timeout)
     stable = 0
+    # However slow a page makes each step, scrolling ends after `timeout` seconds in all.
+    ends = time.monotonic() + timeout
     for _ in range(max_scrolls):
+        if time.monotonic() > ends:
+            return True
         page.mouse.wheel(0, step)
         page.wait_for_timeout(wait * 1000)
         height, at_bottom = _evaluate(
@@ -96,7 +120,7 @@ def scroll(
 
 def read_dom(page: Page, timeout: float) -> dict[str, Any]:
     """What harvest.js finds in the page: the raw material for page_harvest()."""
-    return dict(_evaluate(page, _read_dom_js(), timeout))
+    return dict(_evaluate(page, f"({_read_dom_js()})({MAX_IMAGES})", timeout))
 
 
 def page_harvest(dom: dict[str, Any], final_url: str, visit: Visit, capped: bool) -> PageHarvest:
@@ -112,6 +136,11 @@ def page_harvest(dom: dict[str, Any], final_url: str, visit: Visit, capped: bool
     found.extend((str(u), str(by), str(alt), str(where)) for u, by, alt, where in dom["page"])
     known = {_clean(u) for u in dom["known"]} | {_clean(u) for u, _, _, _ in found}
     found.extend((u, "network", "", "") for u in visit.network_images if _clean(u) not in known)
+    if dom.get("truncated") or len(found) > MAX_IMAGES:
+        visit.note(f"the page shows more than {MAX_IMAGES} images: only the first {MAX_IMAGES} were read")
+        found = found[:MAX_IMAGES]
+    if capped:
+        visit.note("the page was still growing when the scroll limit was reached: what it showed by then was read")
     images: dict[str, HarvestedImage] = {}
     for raw, found_by, alt, where in found:
         url = _clean(raw)
@@ -134,6 +163,7 @@ def page_harvest(dom: dict[str, Any], final_url: str, visit: Visit, capped: bool
         scroll_capped=capped,
         text=str(dom.get("text") or ""),
         login_prompt=bool(dom.get("login_prompt")),
+        refusals=list(visit.refusals),
     )
 
 
@@ -156,6 +186,7 @@ def stopped(url: str, visit: Visit, page: Page, timeout: float) -> PageHarvest:
         blocked=list(visit.blocked),
         login_wall=password or _login_path([*visit.refused_navigations, landed]),
         redirected_to=target,
+        refusals=list(visit.refusals),
     )
 
 

@@ -17,6 +17,7 @@ import re
 import socket
 import ssl
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ import certifi
 import httpcore
 import httpx
 
-from faceaudit.errors import NetworkError, OutOfScope, UsageError
+from faceaudit.errors import ExitCode, FaceauditError, NetworkError, OutOfScope, UsageError
 
 USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -87,6 +88,11 @@ class NetworkPolicy:
     total_timeout: float = 120.0  # one whole response, body included
     backoff: float = 1.0  # first retry waits this long, then doubles
     max_rate_wait: float = 60.0  # a 429 asking for a longer wait is returned, not waited out
+    # Politeness limits of a scan (None: no limit). `max_requests` counts every exchange made for
+    # one account after `NetClient.start_account` (pages, API calls, images, redirect hops and
+    # retries); `deadline` is seconds from the NetClient's creation, one scan run.
+    max_requests: int | None = None
+    deadline: float | None = None
 
     def mapped(self, host: str) -> tuple[str, int] | None:
         host = host.lower().rstrip(".")
@@ -241,7 +247,48 @@ def parse_resolve(entries: list[str]) -> dict[str, tuple[str, int]]:
     return mapping
 
 
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(s|sec|m|min|h)?", re.IGNORECASE)
+_UNIT_SECONDS = {"": 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600}
+
+
+def parse_duration(text: str, option: str) -> float | None:
+    """`90s`, `30m`, `2h` or a number of seconds as seconds; `none` (no limit) as None."""
+    value = text.strip().lower()
+    if value in ("none", "off"):
+        return None
+    found = _DURATION.fullmatch(value)
+    if found is None or float(found.group(1)) <= 0:
+        raise UsageError(f"{option} {text!r} is not a duration", f"for example: {option} 30m (or 90s, 2h, none)")
+    return float(found.group(1)) * _UNIT_SECONDS[(found.group(2) or "").lower()]
+
+
 # --- the HTTP client -------------------------------------------------------------------------
+
+
+class RequestCap(FaceauditError):
+    """One account used up its requests (`NetworkPolicy.max_requests`): the account's outcome is
+    `cap`, and the scan goes on with the next account. Not a NetworkError on purpose: code that
+    records a failed fetch and carries on must not swallow it, one failed image after another."""
+
+    exit_code = ExitCode.NETWORK
+    ref = "request-cap"
+
+
+class ScanDeadline(FaceauditError):
+    """The scan ran past `NetworkPolicy.deadline`: it stops, and everything done so far is kept
+    for `faceaudit scan` to continue from (exit code as for an interrupted scan)."""
+
+    exit_code = ExitCode.INTERRUPTED
+    ref = "deadline"
+
+
+def describe_seconds(seconds: float) -> str:
+    """120 -> "2 min", 5400 -> "1.5 h", 7 -> "7 s": a limit as a person says it."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:g} h"
+    if seconds >= 60:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
 
 
 @dataclass
@@ -271,7 +318,7 @@ class NetResponse:
     def json(self) -> Any:
         try:
             return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # [[[[… 5000 deep: RecursionError
             raise NetworkError(
                 f"{self.url} answered {self.status} with {self.content_type or 'no content type'}, not JSON ({exc})",
                 "the server may be down, blocking automated visits, or not the platform expected.",
@@ -379,6 +426,9 @@ class NetClient:
         self._sleep = sleep
         self._targets: dict[tuple[str, int], tuple[str, int]] = {}
         self._last_request: dict[str, float] = {}
+        self._deadline = None if policy.deadline is None else time.monotonic() + policy.deadline
+        self._account_requests: int | None = None  # None: no account started, nothing counted
+        self._budget_lock = threading.Lock()  # the scan may fetch an account's images in threads
         self._client = httpx.Client(
             transport=_PolicyTransport(self._ssl_context(), self._target),
             cookies=http.cookiejar.CookieJar(policy=_RefuseAllCookies()),
@@ -396,6 +446,37 @@ class NetClient:
 
     def close(self) -> None:
         self._client.close()
+
+    def start_account(self) -> None:
+        """Count requests afresh for the next account (`max_requests`); ScanDeadline if the scan
+        is already past its deadline, so no account is begun that cannot be finished."""
+        self._check_deadline()
+        with self._budget_lock:
+            self._account_requests = 0
+
+    def _check_deadline(self) -> None:
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            assert self.policy.deadline is not None
+            raise ScanDeadline(
+                f"the scan reached its deadline of {describe_seconds(self.policy.deadline)} (--deadline)",
+                "what was checked is saved: `faceaudit report` shows it, and `faceaudit scan` "
+                "continues where this one stopped (with a longer --deadline if you like).",
+            )
+
+    def _spend_request(self, url: httpx.URL) -> None:
+        """Each exchange passes here first: the scan's deadline, then the account's request cap."""
+        self._check_deadline()
+        cap = self.policy.max_requests
+        with self._budget_lock:
+            if self._account_requests is None or cap is None:
+                return
+            if self._account_requests >= cap:
+                raise RequestCap(
+                    f"stopped after {cap} requests for this account (--max-requests {cap}); "
+                    f"the next would have been {str(url)[:120]}",
+                    "raise --max-requests to see more of a large account.",
+                )
+            self._account_requests += 1
 
     def get_json(
         self, url: str, *, scope: AccountScope, params: dict[str, str] | None = None,
@@ -559,6 +640,7 @@ class NetClient:
         self._last_request[host] = time.monotonic()
 
     def _exchange(self, url: httpx.URL, fetch: _Fetch, extra: dict[str, str]) -> NetResponse:
+        self._spend_request(url)
         self._pace(url.host)
         total_timeout = fetch.total_timeout or self.policy.total_timeout
         deadline = time.monotonic() + total_timeout

@@ -72,6 +72,7 @@ def launch_args(policy: NetworkPolicy, proxy_port: int) -> list[str]:
         "--dns-prefetch-disable",
         "--mute-audio",
         "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+        "--deny-permission-prompts",  # location, notifications, camera...: denied, never asked
         f"--proxy-server=http://{PROXY_NAME}:{proxy_port}",
         "--proxy-bypass-list=<-loopback>",  # loopback goes through the proxy too
         f"--host-resolver-rules={resolver_rules(policy, proxy_port)}",

@@ -12,7 +12,7 @@ import hashlib
 import ssl
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,6 +41,9 @@ class Reply:
     body: bytes = b""
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
+    # Sent instead of `body`, chunk by chunk (chunked encoding, no Content-Length): bodies too
+    # large to build in memory, or that never end. Sending stops when the client goes away.
+    stream: Iterable[bytes] | None = None
 
 
 Handler = Callable[[Request], Reply]
@@ -145,11 +148,24 @@ class FixtureServer:
                         reply = Reply(500, repr(exc).encode(), "text/plain")
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(len(reply.body)))
+                if reply.stream is None:
+                    self.send_header("Content-Length", str(len(reply.body)))
+                else:
+                    self.send_header("Transfer-Encoding", "chunked")
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(reply.body)
+                if reply.stream is None:
+                    self.wfile.write(reply.body)
+                    return
+                try:
+                    for chunk in reply.stream:
+                        if chunk:
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                            self.wfile.flush()
+                    self.wfile.write(b"0\r\n\r\n")
+                except OSError:  # the client stopped reading (a size cap, a timeout): stop sending
+                    self.close_connection = True
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass

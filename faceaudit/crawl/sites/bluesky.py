@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from faceaudit.crawl.net import AccountScope, NetResponse
-from faceaudit.crawl.sites.base import CrawlContext, Pager, Site, is_http, json_body, plain
+from faceaudit.crawl.sites.base import CrawlContext, Pager, Site, as_list, is_http, json_body, plain
 from faceaudit.errors import NetworkError
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
@@ -54,7 +54,7 @@ class Bluesky(Site):
         handle = str(profile.get("handle") or "")
         home = f"https://bsky.app/profile/{handle if handle and handle != 'handle.invalid' else did}"
         hidden = any(isinstance(label, dict) and label.get("val") == NO_UNAUTHENTICATED
-                     for label in profile.get("labels") or [])
+                     for label in as_list(profile.get("labels")))
         result.facts["no_unauthenticated"] = hidden
         if hidden:  # bsky.app then shows logged-out visitors (and search engines) a sign-in notice
             result.indexable = False

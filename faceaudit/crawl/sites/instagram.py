@@ -12,6 +12,7 @@ from faceaudit.crawl.net import AccountScope
 from faceaudit.crawl.sites.base import (
     CrawlContext,
     Site,
+    as_list,
     is_http,
     is_login_url,
     json_body,
@@ -162,10 +163,10 @@ class Instagram(Site):
         """Every image of one post: each of a carousel's, the cover frame of a video."""
         shortcode = str(node.get("shortcode") or "")
         page = f"{ROOT}/p/{shortcode}/" if re.fullmatch(r"[A-Za-z0-9_-]+", shortcode) else self.profile
-        captions = _dict(node.get("edge_media_to_caption")).get("edges") or []
+        captions = as_list(_dict(node.get("edge_media_to_caption")).get("edges"))
         caption = plain(_dict(_dict(captions[0]).get("node")).get("text")) if captions else ""
         posted = _iso(node.get("taken_at_timestamp"))
-        children = [_dict(edge).get("node") for edge in _dict(node.get("edge_sidecar_to_children")).get("edges") or []]
+        children = [_dict(edge).get("node") for edge in as_list(_dict(node.get("edge_sidecar_to_children")).get("edges"))]
         for item in [child for child in children if isinstance(child, dict)] or [node]:
             # display_url is the largest size; thumbnail_src a 640 px square crop of it.
             url = next((item[key] for key in ("display_url", "thumbnail_src") if is_http(item.get(key))), None)

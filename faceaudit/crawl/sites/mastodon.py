@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from faceaudit.crawl.net import AccountScope, NetResponse
-from faceaudit.crawl.sites.base import CrawlContext, Pager, Site, is_http, plain
+from faceaudit.crawl.sites.base import CrawlContext, Pager, Site, as_list, is_http, plain
 from faceaudit.errors import NetworkError, UsageError
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
@@ -19,6 +19,8 @@ NOTES = {
     "indexable": "indexable: true — public posts appear in full-text search",
 }
 STATUS_QUERY = {"only_media": "true", "exclude_reblogs": "true", "limit": "40"}
+# Mastodon stores each uploaded picture per size: …/original/NAME and the preview …/small/NAME.
+SMALL = re.compile(r"(/(?:media_attachments/files|accounts/avatars|accounts/headers)/(?:\d+/)*)small/")
 
 
 class Mastodon(Site):
@@ -48,6 +50,9 @@ class Mastodon(Site):
 
     def scope(self) -> AccountScope:
         return AccountScope(frozenset({self.host}), ("/api/v1/accounts/", f"/@{self.user}/"))
+
+    def canonical(self, url: str) -> str:
+        return SMALL.sub(r"\1original/", url, count=1)
 
     def crawl(self, ctx: CrawlContext, result: CrawlResult) -> Iterator[ImageCandidate]:
         account = self._lookup(ctx, result)
@@ -81,7 +86,7 @@ class Mastodon(Site):
                     continue  # a boost carries someone else's photos
                 page, caption = str(status.get("url") or profile), plain(status.get("content"))
                 posted = str(status.get("created_at") or "")
-                for media in status.get("media_attachments") or []:
+                for media in as_list(status.get("media_attachments")):
                     if (still := _still(media)) is not None:
                         alt = str(media.get("description") or "")
                         yield ImageCandidate(still, page, ImageKind.POST, "mastodon:media", alt, caption, posted)

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from faceaudit.crawl.net import AccountScope
-from faceaudit.crawl.sites.base import CrawlContext, Pager, Site, is_http, json_body, plain
+from faceaudit.crawl.sites.base import CrawlContext, Pager, Site, as_list, is_http, json_body, plain
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
 ROOT = "https://www.reddit.com"
@@ -66,7 +66,7 @@ class Reddit(Site):
             if listing is None:
                 return
             data = _dict(listing.get("data"))
-            for child in data.get("children") or []:
+            for child in as_list(data.get("children")):
                 post = child.get("data") if isinstance(child, dict) else None
                 if isinstance(post, dict) and self._own(post):
                     posts += 1
@@ -125,7 +125,7 @@ def _post_images(post: dict[str, Any], profile: str) -> Iterator[ImageCandidate]
         yield ImageCandidate(direct, page, ImageKind.POST, "reddit:image", "", caption, posted)
         return
     preview = _dict(post.get("preview"))
-    for image in (preview.get("images") or [])[:1]:  # the post's picture; the rest are variants of it
+    for image in as_list(preview.get("images"))[:1]:  # the post's picture; the rest are variants of it
         source = image.get("source") if isinstance(image, dict) else None
         if isinstance(source, dict) and (url := _url(source.get("url"))):
             kind = ImageKind.VIDEO_THUMBNAIL if post.get("is_video") else ImageKind.POST

@@ -85,6 +85,7 @@ class RenderedProfile(Site):
         result.pages_visited = 1
         result.stop, result.detail = self.outcome(page, result)
         result.notes.extend(self.notes)
+        result.notes.extend(page.refusals)  # what the page tried and was refused: the user should know
         if not page.redirected_to and page.status < 400:
             directives = _directives(page.robots_meta) | _directives(page.x_robots_tag)
             result.indexable = not directives & NOINDEX
@@ -125,6 +126,9 @@ class RenderedProfile(Site):
     def _picture(self, url: str) -> tuple[str, int]:
         found = self.variant.search(url) if self.variant else None
         return (found["picture"], int(found["size"])) if found else (url, 0)
+
+    def canonical(self, url: str) -> str:
+        return self.largest(url)
 
     def largest(self, url: str) -> str:
         for pattern, replacement in self.sizes:

@@ -55,6 +55,7 @@ class Web(Site):
             return
         result.pages_visited = 1
         result.stop, result.detail = _stop_reason(page)
+        result.notes.extend(page.refusals)  # what the page tried and was refused: the user should know
         if not page.redirected_to and page.status < 400:
             directives = _directives(page.robots_meta) | _directives(page.x_robots_tag)
             result.indexable = not directives & NOINDEX
