@@ -191,18 +191,28 @@ def scan_command(
     ca_cert: Annotated[Path | None, typer.Option("--ca-cert", help="Trust this certificate for TLS (browser and HTTP).")] = None,
     no_dns: Annotated[bool, typer.Option("--no-dns", help="Fail every hostname not given with --resolve.")] = False,
     max_images: Annotated[int, typer.Option(help="At most this many images per account.")] = 500,
+    max_pages: Annotated[int, typer.Option("--max-pages", min=1, help="At most this many pages (or API pages) per account.")] = 20,
+    max_requests: Annotated[int, typer.Option("--max-requests", min=1, help="At most this many requests per account: pages, API calls, images, redirects and retries. The account's outcome then says `cap`.")] = 2000,
+    deadline: Annotated[str, typer.Option("--deadline", help="Stop the scan after this long (e.g. 90s, 30m, 2h, or none); what was checked is kept and `faceaudit scan` continues.")] = "2h",
     fresh: Annotated[bool, typer.Option("--fresh", help="Start a new scan instead of resuming an interrupted one.")] = False,
     model_dir: Annotated[Path | None, typer.Option("--model-dir", help="insightface model pack folder.")] = None,
 ) -> None:
     """Visit your listed accounts logged out and find the photos that show your face."""
-    from faceaudit.crawl.net import NetworkPolicy, parse_resolve
+    from faceaudit.crawl.net import NetworkPolicy, parse_duration, parse_resolve
     from faceaudit.scan import ScanOptions
 
     if ca_cert is not None and not ca_cert.is_file():
         raise UsageError(f"--ca-cert {ca_cert}: no such file")
-    policy = NetworkPolicy(resolve=parse_resolve(resolve or []), allow_dns=not no_dns, ca_cert=ca_cert)
+    policy = NetworkPolicy(resolve=parse_resolve(resolve or []), allow_dns=not no_dns, ca_cert=ca_cert,
+                           max_requests=max_requests, deadline=parse_duration(deadline, "--deadline"))
     with _workspace() as ws:
-        scan_id = _scan(ws, ScanOptions(policy=policy, max_images=max_images, fresh=fresh), model_dir)
+        try:
+            scan_id = _scan(ws, ScanOptions(policy=policy, max_images=max_images, max_pages=max_pages, fresh=fresh),
+                            model_dir)
+        except KeyboardInterrupt:
+            # Typer turns Ctrl-C into a silent exit 130 before run() sees it: say it here.
+            err.print("interrupted: what was done is saved; `faceaudit scan` resumes an interrupted scan")
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
         report = _load_report(ws, scan_id)
     from faceaudit.report import terminal
 
@@ -268,17 +278,19 @@ def report_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (docs/report-json.md).")] = False,
     html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report to FILE.")] = None,
     scan_id: Annotated[int | None, typer.Option("--scan", help="Report on this scan (default: the latest).")] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Every action, photo, source and change since the last scan, not just the first screen.")] = False,
 ) -> None:
-    """Show what the last scan found, account by account, with advice."""
+    """How exposed you are and what to change first, ranked; then each account's photos and advice."""
     with _workspace() as ws:
         report = _load_report(ws, scan_id)
         period = consent.retention(ws)
     extra = None
     if period is not None and period.expired(consent.clock()):
+        # A report warning, so the terminal, HTML and JSON reports all say it.
         extra = {"retention": period.as_dict(consent.clock())}
-        (err if as_json else out).print(f"[bold yellow]{escape(consent.past_retention_message(period))}[/bold yellow]:"
-                                        " consent again (`faceaudit consent --accept`) or delete it (`faceaudit forget`)")
-    _render(report, as_json=as_json, html=html, extra=extra)
+        report.warnings.append(f"{consent.past_retention_message(period)}: consent again "
+                               "(`faceaudit consent --accept`) or delete it (`faceaudit forget`)")
+    _render(report, as_json=as_json, html=html, extra=extra, everything=everything)
 
 
 def _load_report(ws: Workspace, scan_id: int | None) -> Any:
@@ -290,7 +302,8 @@ def _load_report(ws: Workspace, scan_id: int | None) -> Any:
     return report
 
 
-def _render(report: Any, *, as_json: bool, html: Path | None, extra: dict[str, Any] | None = None) -> None:
+def _render(report: Any, *, as_json: bool, html: Path | None, extra: dict[str, Any] | None = None,
+            everything: bool = False) -> None:
     from faceaudit.report import html as html_report
     from faceaudit.report import jsonreport, terminal
 
@@ -305,7 +318,7 @@ def _render(report: Any, *, as_json: bool, html: Path | None, extra: dict[str, A
             data.update(extra)
         print(json.dumps(data, indent=2))
     else:
-        terminal.render(report, out)
+        terminal.render(report, out, everything=everything)
 
 
 # -- check -----------------------------------------------------------------------------------

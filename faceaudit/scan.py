@@ -1,30 +1,48 @@
 """A scan: crawl the listed accounts and analyse their images at the same time, keeping only the user's faces.
 
 The crawler runs in its own thread (Playwright's sync API stays in that thread) and hands
-fetched images through a bounded queue to the analysis loop, so a scan takes about as long as
-its slower half. Each analysed image is recorded in one transaction: a killed scan resumes
-where it stopped and analyses nothing twice.
+fetched images to this thread, which sends them to the analysis pool (compare/analysis.py: every
+core) and records each result: a scan takes about as long as its slower half. Memory stays
+bounded: the crawler takes a slot before it hands over an image's bytes, and a slot is given back
+only once that image is recorded, so at most `slots` images are held anywhere at once.
+
+No image is analysed twice: size variants of one picture collapse to one URL before fetching
+(`Site.canonical`); bytes already analysed for the account in this scan are a duplicate; bytes
+analysed by an earlier scan (or for another account) with the same engine, model, thresholds
+and template are copied from that analysis, with no decoding and no detection; bytes being
+analysed right now wait for that analysis. Each image is recorded in one transaction: a killed
+scan resumes where it stopped and analyses nothing twice.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import queue
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from faceaudit.compare import imageio, recognisability
+import numpy as np
+
+from faceaudit import __version__
+from faceaudit.compare import analysis
+from faceaudit.compare.analysis import Analysis, AnalysisPool
 from faceaudit.compare.engines.base import FaceEngine
-from faceaudit.compare.faces import find_faces
 from faceaudit.compare.matcher import Matcher
 from faceaudit.crawl import sites
-from faceaudit.crawl.net import NetClient, NetworkPolicy
+from faceaudit.crawl.net import NetClient, NetworkPolicy, RequestCap, ScanDeadline
 from faceaudit.crawl.sites.base import CrawlContext
-from faceaudit.errors import FaceauditError, ImageRejected, NetworkError
-from faceaudit.types import CrawlResult, FetchedImage, ImageCandidate, StopReason, Verdict
+from faceaudit.errors import FaceauditError, NetworkError
+from faceaudit.types import CrawlResult, FetchedImage, ImageCandidate, StopReason
 from faceaudit.workspace import Account, Workspace
+
+# Fetched images waiting for the analysis pool, beyond the ones it is working on: enough to
+# keep every worker busy through a burst of slow requests, few enough to bound memory.
+FETCHED_AHEAD = 8
 
 
 @dataclass
@@ -34,6 +52,7 @@ class ScanOptions:
     max_pages: int = 20
     max_scrolls: int = 15
     fresh: bool = False  # start a new scan even if the last one was interrupted
+    workers: int | None = None  # analysis workers; None: as many as the engine can use
 
 
 class ScanProgress(Protocol):
@@ -69,64 +88,188 @@ class _CrawlFailed:
     error: BaseException
 
 
+@dataclass
+class _Analysed:
+    sha256: str
+    result: Analysis | BaseException
+
+
+def analysis_key(workspace: Workspace, engine: FaceEngine, matcher: Matcher) -> str:
+    """What an analysis depends on besides the image bytes: faceaudit's version, the engine,
+    its model and settings, the thresholds and the template. Scans with equal keys give equal
+    results for equal bytes, so one may reuse the other's. Empty (no reuse) without a template."""
+    template = workspace.template()
+    if template is None:
+        return ""
+    digest = hashlib.sha256(json.dumps({
+        "faceaudit": __version__, "engine": engine.describe(),
+        "thresholds": [matcher.thresholds.you, matcher.thresholds.maybe],
+        "min_image_side": analysis.MIN_IMAGE_SIDE,
+    }, sort_keys=True, default=str).encode())
+    for face in template.faces:
+        digest.update(np.asarray(face.embedding, dtype=np.float32).tobytes())
+    return digest.hexdigest()
+
+
 def run_scan(workspace: Workspace, engine: FaceEngine, matcher: Matcher,
              options: ScanOptions, progress: ScanProgress | None = None) -> int:
-    """Scan every listed account; returns the scan id. Resumes an interrupted scan unless fresh."""
+    """Scan every listed account; returns the scan id. Resumes an interrupted scan unless fresh
+    (or unless the engine or template changed since it started)."""
     progress = progress or _Quiet()
     accounts = workspace.accounts()
+    key = analysis_key(workspace, engine, matcher)
+    template = workspace.template()
     with workspace.scan_lock():
         scan_id = None if options.fresh else workspace.unfinished_scan()
+        if scan_id is not None and workspace.analysis_key(scan_id) not in ("", key):
+            scan_id = None  # its images were judged against another template or engine
         if scan_id is None:
             scan_id = workspace.start_scan(engine.name)
-        work: queue.Queue[_Fetched | _AccountDone | _CrawlFailed | None] = queue.Queue(maxsize=8)
+        workspace.set_analysis_key(scan_id, key)
+        events: queue.Queue[Any] = queue.Queue()  # bounded by the slots, see the module docstring
         stop = threading.Event()
         pending = [a for a in accounts if not workspace.account_done(scan_id, a.id)]
         # The crawler thread must not read SQLite (one connection, owned by this thread):
         # hand it the URLs already recorded so it skips them.
         seen = {a.id: workspace.recorded_urls(scan_id, a.id) for a in pending}
-        crawler = threading.Thread(
-            target=_crawl_all, name="crawler",
-            args=(pending, seen, options, work, stop, progress), daemon=True,
-        )
-        crawler.start()
-        try:
-            while True:
-                item = work.get()
-                if item is None:
-                    break
-                if isinstance(item, _CrawlFailed):
-                    raise item.error
-                if isinstance(item, _AccountDone):
-                    r = item.result
-                    workspace.record_account_result(
-                        scan_id, item.account.id, stop=r.stop.value, detail=r.detail,
-                        pages=r.pages_visited, indexable=r.indexable, notes=r.notes, done=True,
-                        facts=r.facts)
-                    progress.account_finished(item.account, r)
-                    continue
-                status, yours = _analyse(workspace, scan_id, engine, matcher, item)
-                progress.image_analysed(item.account, item.candidate.url, status, yours)
-        except BaseException:
-            stop.set()
-            _drain(work)
-            crawler.join(timeout=30)
-            workspace.finish_scan(scan_id, "interrupted")
-            raise
-        crawler.join()
+        # Worker processes rebuild the matcher from the stored template; a matcher given without
+        # one (a library caller's own) is used as it is, in this process.
+        embeddings = [f.embedding for f in template.faces] if template else []
+        with AnalysisPool(engine, matcher, embeddings, lambda sha, result: events.put(_Analysed(sha, result)),
+                          workers=options.workers if embeddings else 1) as pool:
+            slots = threading.Semaphore(FETCHED_AHEAD + pool.capacity)
+            crawler = threading.Thread(
+                target=_crawl_all, name="crawler",
+                args=(pending, seen, options, events, slots, stop, progress), daemon=True,
+            )
+            crawler.start()
+            recorder = _Recorder(workspace, scan_id, key, pool, slots, progress)
+            try:
+                recorder.run(events)
+            except BaseException:
+                stop.set()
+                pool.close(cancel=True)
+                crawler.join(timeout=30)
+                workspace.finish_scan(scan_id, "interrupted")
+                raise
+            crawler.join()
         workspace.finish_scan(scan_id, "complete")
     return scan_id
 
 
-def _drain(work: queue.Queue[Any]) -> None:
-    while True:
-        try:
-            work.get_nowait()
-        except queue.Empty:
+class _Recorder:
+    """This thread's side of a scan: dispatch fetched images, record results, free slots."""
+
+    def __init__(self, workspace: Workspace, scan_id: int, key: str, pool: AnalysisPool,
+                 slots: threading.Semaphore, progress: ScanProgress) -> None:
+        self.workspace, self.scan_id, self.key = workspace, scan_id, key
+        self.pool, self.slots, self.progress = pool, slots, progress
+        self.analysing: dict[str, list[_Fetched]] = {}  # sha256 -> the images of those bytes
+        self.unrecorded: dict[int, int] = defaultdict(int)  # account id -> images not yet recorded
+        self.finished: dict[int, _AccountDone] = {}  # crawled accounts with images still analysing
+
+    def run(self, events: queue.Queue[Any]) -> None:
+        crawling, failure = True, None
+        while crawling or self.analysing:
+            item = events.get()
+            if item is None:
+                crawling = False
+            elif isinstance(item, _CrawlFailed):
+                # The crawl's end (a deadline, say): what was fetched is still analysed and kept.
+                crawling, failure = False, item.error
+            elif isinstance(item, _Analysed):
+                self._analysed(item)
+            elif isinstance(item, _AccountDone):
+                self.finished[item.account.id] = item
+                self._finish_accounts()
+            else:
+                self.unrecorded[item.account.id] += 1
+                self._fetched(item)
+        if failure is not None:
+            raise failure
+
+    def _fetched(self, item: _Fetched) -> None:
+        if item.image is None:
+            self._record(item, Analysis("failed", item.error), None)
             return
+        sha = hashlib.sha256(item.image.data).hexdigest()
+        if sha in self.analysing:  # the same bytes are being analysed: wait for that
+            self.analysing[sha].append(item)
+            return
+        if self.workspace.analysed_before(self.scan_id, item.account.id, sha):
+            self._record(item, None, sha)
+            return
+        reused = self.workspace.reusable_analysis(self.key, sha)
+        if reused is not None:
+            row, findings = reused
+            self._record(item, Analysis("analysed", None, row["faces"], row["other_faces"],
+                                        row["metadata"], findings), sha)
+            return
+        self.analysing[sha] = [item]
+        self.pool.submit(sha, item.image.data, item.candidate.url)
+
+    def _analysed(self, event: _Analysed) -> None:
+        if isinstance(event.result, BaseException):
+            raise event.result
+        done: set[int] = set()
+        for item in self.analysing.pop(event.sha256):
+            # Once per account; the account's other copies of the bytes are duplicates.
+            self._record(item, None if item.account.id in done else event.result, event.sha256)
+            done.add(item.account.id)
+
+    def _record(self, item: _Fetched, result: Analysis | None, sha: str | None) -> None:
+        """Record one image (result None: a duplicate of one recorded for its account)."""
+        c = item.candidate
+        row: dict[str, Any] = {
+            "url": c.url, "page_url": c.page_url, "kind": c.kind.value, "found_by": c.found_by,
+            "alt": c.alt, "faces": 0, "other_faces": 0, "metadata": {}, "posted_at": c.posted_at,
+            "sha256": sha, "status": "duplicate",
+        }
+        findings: list[dict[str, Any]] = []
+        if result is not None:
+            row.update(status=result.status, error=result.error, faces=result.faces,
+                       other_faces=result.other_faces, metadata=result.metadata)
+            findings = result.findings
+        self.workspace.record_image(self.scan_id, item.account.id, row, findings)
+        self.slots.release()
+        self.unrecorded[item.account.id] -= 1
+        self.progress.image_analysed(item.account, c.url, row["status"], result.yours if result else 0)
+        self._finish_accounts()
+
+    def _finish_accounts(self) -> None:
+        """Mark an account done only once all its images are recorded: a resumed scan skips
+        accounts marked done."""
+        for account_id, item in list(self.finished.items()):
+            if self.unrecorded[account_id] > 0:
+                continue
+            del self.finished[account_id]
+            r = item.result
+            self.workspace.record_account_result(
+                self.scan_id, account_id, stop=r.stop.value, detail=r.detail, pages=r.pages_visited,
+                indexable=r.indexable, notes=r.notes, done=True, facts=r.facts)
+            self.progress.account_finished(item.account, r)
+
+
+def _analyse(workspace: Workspace, scan_id: int, engine: FaceEngine, matcher: Matcher,
+             item: _Fetched) -> tuple[str, int]:
+    """Analyse and record one image in this thread, without the pool. Returns (status, yours)."""
+    if item.image is None:
+        result = Analysis("failed", item.error)
+        sha = None
+    else:
+        result = analysis.analyse(engine, matcher, item.image.data, source=item.candidate.url)
+        sha = hashlib.sha256(item.image.data).hexdigest()
+    c = item.candidate
+    row = {"url": c.url, "page_url": c.page_url, "kind": c.kind.value, "found_by": c.found_by, "alt": c.alt,
+           "posted_at": c.posted_at, "sha256": sha, "status": result.status, "error": result.error,
+           "faces": result.faces, "other_faces": result.other_faces, "metadata": result.metadata}
+    workspace.record_image(scan_id, item.account.id, row, result.findings)
+    return result.status, result.yours
 
 
 def _crawl_all(accounts: list[Account], seen: dict[int, set[str]], options: ScanOptions,
-               work: queue.Queue[Any], stop: threading.Event, progress: ScanProgress) -> None:
+               events: queue.Queue[Any], slots: threading.Semaphore, stop: threading.Event,
+               progress: ScanProgress) -> None:
     """The crawler thread: one fresh HTTP client and (if needed) one fresh browser per scan."""
     browser_holder: list[Any] = []
 
@@ -140,12 +283,12 @@ def _crawl_all(accounts: list[Account], seen: dict[int, set[str]], options: Scan
         return browser_holder[0]
 
     def put(item: object) -> None:
-        while not stop.is_set():
-            try:
-                work.put(item, timeout=0.2)
-                return
-            except queue.Full:
-                continue
+        """Hand an image over once a slot is free (the back-pressure); other events at once."""
+        if isinstance(item, _Fetched):
+            while not slots.acquire(timeout=0.2):
+                if stop.is_set():
+                    return
+        events.put(item)
 
     try:
         with NetClient(options.policy) as net:
@@ -154,6 +297,7 @@ def _crawl_all(accounts: list[Account], seen: dict[int, set[str]], options: Scan
             for account in accounts:
                 if stop.is_set():
                     return
+                net.start_account()  # --max-requests counts afresh; past --deadline: ScanDeadline
                 progress.account_started(account)
                 result = _crawl_account(account, ctx, seen[account.id], put, stop, progress)
                 put(_AccountDone(account, result))
@@ -175,71 +319,38 @@ def _crawl_account(account: Account, ctx: CrawlContext, seen: set[str],
         for candidate in site.candidates(ctx, result):
             if stop.is_set():
                 break
-            if candidate.url in seen:
+            largest = site.canonical(candidate.url)  # size variants of one picture: one URL
+            if candidate.url in seen or largest in seen:
                 continue
-            seen.add(candidate.url)
+            seen.update((candidate.url, largest))
             count += 1
             if count > ctx.max_images:
                 result.stop, result.detail = StopReason.CAP, f"stopped at {ctx.max_images} images"
                 break
             progress.image_found(account, candidate)
-            try:
-                response = ctx.net.get_image(candidate.url)
-                if response.status != 200:
-                    put(_Fetched(account, candidate, None, f"HTTP {response.status}"))
-                    continue
-                fetched = FetchedImage(candidate, response.body, response.headers.get("content-type", ""),
-                                       response.url, response.headers.get("x-robots-tag", ""))
-                put(_Fetched(account, candidate, fetched, None))
-            except NetworkError as exc:
-                put(_Fetched(account, candidate, None, exc.message))
+            fetched = None
+            if largest != candidate.url:
+                fetched = _fetch(ctx, account, dataclasses.replace(candidate, url=largest))
+            if fetched is None or fetched.image is None:  # the page's own URL, when the variant fails
+                fetched = _fetch(ctx, account, candidate)
+            put(fetched)
+    except RequestCap as exc:  # --max-requests reached while fetching images: our own limit
+        result.stop, result.detail = StopReason.CAP, exc.message
+    except ScanDeadline:
+        raise  # ends the whole scan, which stays resumable
     except FaceauditError as exc:  # e.g. no Chromium for a website: the other accounts go on
         result.stop = StopReason.ERROR
         result.detail = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
     return result
 
 
-def _analyse(workspace: Workspace, scan_id: int, engine: FaceEngine, matcher: Matcher,
-             item: _Fetched) -> tuple[str, int]:
-    """Decode, detect, match; record the image and the user's faces only. Returns (status, yours)."""
-    c = item.candidate
-    row: dict[str, Any] = {
-        "url": c.url, "page_url": c.page_url, "kind": c.kind.value, "found_by": c.found_by,
-        "alt": c.alt, "faces": 0, "other_faces": 0, "metadata": {}, "posted_at": c.posted_at,
-    }
-    if item.image is None:
-        workspace.record_image(scan_id, item.account.id, {**row, "status": "failed", "error": item.error}, [])
-        return "failed", 0
-    row["sha256"] = hashlib.sha256(item.image.data).hexdigest()
-    if workspace.analysed_before(scan_id, item.account.id, row["sha256"]):
-        workspace.record_image(scan_id, item.account.id, {**row, "status": "duplicate"}, [])
-        return "duplicate", 0
+def _fetch(ctx: CrawlContext, account: Account, candidate: ImageCandidate) -> _Fetched:
     try:
-        search = find_faces(engine, item.image.data, source=c.url)
-    except ImageRejected as exc:
-        workspace.record_image(scan_id, item.account.id, {**row, "status": "failed", "error": exc.message}, [])
-        return "failed", 0
-    findings = []
-    others = 0
-    faces = search.faces
-    for face in faces:
-        match = matcher.match(face.embedding)
-        if match.verdict is Verdict.OTHER:
-            others += 1  # the face, its embedding and its pixels go no further than this loop
-            continue
-        shown = search.box_in_image(face.box)  # in the photo as displayed, like `check`
-        findings.append({
-            "verdict": match.verdict.value,
-            "similarity": round(match.similarity, 4),
-            "box": shown.as_list(),
-            "face_px": face.box.height,
-            "det_score": round(face.det_score, 3),
-            "recognisability": recognisability.score(face, type(engine)),
-            # A thumbnail only of a confident match: a "maybe" could be someone else.
-            "thumbnail": imageio.to_jpeg_thumbnail(search.rgb, (face.box.left, face.box.top, face.box.right, face.box.bottom))
-            if match.verdict is Verdict.YOU else None,
-        })
-    row.update(status="analysed", faces=len(faces), other_faces=others, metadata=search.image.metadata.as_dict())
-    workspace.record_image(scan_id, item.account.id, row, findings)
-    return "analysed", sum(1 for f in findings if f["verdict"] == Verdict.YOU.value)
-
+        response = ctx.net.get_image(candidate.url)
+    except NetworkError as exc:  # RequestCap is not one: it ends the account, not the image
+        return _Fetched(account, candidate, None, exc.message)
+    if response.status != 200:
+        return _Fetched(account, candidate, None, f"HTTP {response.status}")
+    image = FetchedImage(candidate, response.body, response.headers.get("content-type", ""),
+                         response.url, response.headers.get("x-robots-tag", ""))
+    return _Fetched(account, candidate, image, None)

@@ -97,6 +97,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE consent ADD COLUMN retention_days INTEGER NOT NULL DEFAULT 90;
         """,
     ),
+    (
+        # A scan records what its analyses depend on (scan.analysis_key): a later scan with the
+        # same key copies the analysis of bytes it has seen before instead of analysing again.
+        "006_analysis_reuse",
+        """
+        ALTER TABLE scans ADD COLUMN analysis_key TEXT NOT NULL DEFAULT '';
+        CREATE INDEX images_by_sha256 ON images (sha256);
+        """,
+    ),
 ]
 
 DEFAULT_RETENTION_DAYS = 90
@@ -465,6 +474,36 @@ class Workspace:
             (scan_id, account_id, sha256),
         ).fetchone() is not None
 
+    def analysis_key(self, scan_id: int) -> str:
+        row = self.db.execute("SELECT analysis_key FROM scans WHERE id = ?", (scan_id,)).fetchone()
+        return "" if row is None else str(row[0])
+
+    def set_analysis_key(self, scan_id: int, key: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE scans SET analysis_key = ? WHERE id = ?", (key, scan_id))
+
+    def reusable_analysis(self, key: str, sha256: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """The stored analysis of these image bytes by any scan with analysis key `key` (same
+        engine, model, thresholds and template), as `record_image` takes it: the image's face
+        counts and metadata, and the user's findings with their thumbnails unsealed. None when
+        there is none (or `key` is empty)."""
+        if not key:
+            return None
+        row = self.db.execute(
+            "SELECT i.id, i.faces, i.other_faces, i.metadata FROM images i JOIN scans s ON s.id = i.scan_id"
+            " WHERE i.sha256 = ? AND i.status = 'analysed' AND s.analysis_key = ? ORDER BY i.id DESC LIMIT 1",
+            (sha256, key)).fetchone()
+        if row is None:
+            return None
+        findings = [
+            {"verdict": f["verdict"], "similarity": f["similarity"], "box": json.loads(f["box"]),
+             "face_px": f["face_px"], "det_score": f["det_score"], "recognisability": f["recognisability"],
+             "thumbnail": self._thumbnail(f)}
+            for f in self.db.execute("SELECT * FROM findings WHERE image_id = ? ORDER BY id", (row["id"],))
+        ]
+        image = {"faces": row["faces"], "other_faces": row["other_faces"], "metadata": json.loads(row["metadata"])}
+        return image, findings
+
     def record_image(self, scan_id: int, account_id: int, image: dict[str, Any],
                      findings: Sequence[dict[str, Any]]) -> None:
         """One analysed (or failed) image and the user's faces in it, in one transaction, so a
@@ -508,9 +547,37 @@ class Workspace:
         self._vault = None
         return vault.destroy(workspace_id)
 
+    # -- report history (read only) -----------------------------------------------------------
+    def previous_complete_scan(self, scan_id: int) -> sqlite3.Row | None:
+        """The last complete scan before `scan_id`: what "since last time" compares with."""
+        row: sqlite3.Row | None = self.db.execute(
+            "SELECT * FROM scans WHERE id < ? AND status = 'complete' ORDER BY id DESC LIMIT 1", (scan_id,)
+        ).fetchone()
+        return row
+
+    def photos_of_you(self, scan_id: int) -> list[sqlite3.Row]:
+        """One row per image of a scan with a finding: account_url, site, image_url, sha256,
+        page_url, kind, verdict ("you" if any face in it is). No thumbnails."""
+        return self.db.execute(
+            "SELECT a.url AS account_url, a.site, i.url AS image_url, i.sha256, i.page_url, i.kind,"
+            " CASE WHEN MAX(f.verdict = 'you') THEN 'you' ELSE 'maybe' END AS verdict"
+            " FROM findings f JOIN images i ON i.id = f.image_id JOIN accounts a ON a.id = i.account_id"
+            " WHERE i.scan_id = ? GROUP BY i.id ORDER BY i.id",
+            (scan_id,),
+        ).fetchall()
+
+    def account_stops(self, scan_id: int) -> dict[str, str]:
+        """Account URL -> why that account's crawl stopped in this scan (StopReason value)."""
+        rows = self.db.execute(
+            "SELECT a.url, s.stop FROM scan_accounts s JOIN accounts a ON a.id = s.account_id WHERE s.scan_id = ?",
+            (scan_id,),
+        )
+        return {row[0]: row[1] for row in rows}
+
 
 def load_report(workspace: Workspace, scan_id: int | None = None) -> Any:
-    """The `ReportData` of one scan (the latest by default), or None when there is no scan."""
+    """The `ReportData` of one scan (the latest by default), with what changed since the previous
+    complete scan (report/history.py); None when there is no scan."""
     from faceaudit.report.model import AccountReport, FindingReport, ReportData
 
     db = workspace.db
@@ -534,10 +601,11 @@ def load_report(workspace: Workspace, scan_id: int | None = None) -> Any:
                 similarity=r["similarity"], box=json.loads(r["box"]), face_px=r["face_px"],
                 det_score=r["det_score"], recognisability=r["recognisability"],
                 other_faces=r["other_faces"], metadata=json.loads(r["metadata"]), alt=r["alt"],
-                thumbnail_jpeg=workspace._thumbnail(r), posted_at=r["posted_at"],
+                thumbnail_jpeg=workspace._thumbnail(r), posted_at=r["posted_at"], sha256=r["sha256"] or "",
             )
             for r in db.execute(
-                "SELECT f.*, i.url, i.page_url, i.kind, i.other_faces, i.metadata, i.alt, i.posted_at FROM findings f"
+                "SELECT f.*, i.url, i.page_url, i.kind, i.other_faces, i.metadata, i.alt, i.posted_at, i.sha256"
+                " FROM findings f"
                 " JOIN images i ON i.id = f.image_id WHERE i.scan_id = ? AND i.account_id = ?"
                 " ORDER BY f.verdict DESC, f.similarity DESC",
                 (scan["id"], account.id),
@@ -560,10 +628,12 @@ def load_report(workspace: Workspace, scan_id: int | None = None) -> Any:
 
         t = load_thresholds(template.engine)
         thresholds = {"you": t.you, "maybe": t.maybe}
+    from faceaudit.report.history import compare
+
     return ReportData(
         generated_at=now(), scan_id=scan["id"], scan_started=scan["started_at"],
         scan_finished=scan["finished_at"], scan_status=scan["status"], engine=scan["engine"],
-        thresholds=thresholds, accounts=accounts,
+        thresholds=thresholds, accounts=accounts, history=compare(workspace, scan["id"]),
     )
 
 

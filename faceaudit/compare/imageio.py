@@ -126,6 +126,15 @@ def decode(
     return DecodedImage(rgb, image_format, width, height, metadata, count)
 
 
+def dimensions(
+    data: bytes, *, source: str, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES
+) -> tuple[int, int]:
+    """(width, height) as stored, read from the header with the same checks as `decode` and no
+    pixel decoded: lets a caller skip an image too small to matter before paying for decoding."""
+    with _open(data, source, max_pixels, max_bytes) as im:
+        return int(im.size[0]), int(im.size[1])
+
+
 def read_path(path: Path, *, max_bytes: int = MAX_BYTES) -> bytes:
     """The bytes of a photo the user named, refusing files over `max_bytes` before reading."""
     source = str(path)

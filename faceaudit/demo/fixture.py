@@ -13,6 +13,7 @@ nothing of Alex's to report: the test for skipping boosts is the crawl's, not th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from faceaudit.demo import photos as demo_photos
@@ -63,6 +64,9 @@ class DemoFixture:
     noface_images: list[str]
     boosted_images: list[str] = field(default_factory=list)  # served, not the account's own
     photo_names: dict[str, str] = field(default_factory=dict)  # each labelled URL -> the demo photo it serves
+    # platform -> the imitation's account object its handlers answer from (where one is offered),
+    # so a test can change an account between two scans as its owner would.
+    accounts: dict[str, Any] = field(default_factory=dict)
 
     def served(self, url: str) -> bytes:
         """The bytes the fixture serves at `url` (query included), following its redirects."""
@@ -96,8 +100,11 @@ def build_demo_fixture() -> DemoFixture:
     sites = {WEBSITE_HOST: website, MASTODON_HOST: mastodon_handler(MASTODON_HOST, [alex])}
     account_urls = [f"https://{WEBSITE_HOST}/", f"https://{MASTODON_HOST}/@{USERNAME}"]
     by_bytes = {photo.data: name for name, photo in photos.items()}
+    accounts: dict[str, Any] = {"mastodon": alex}
     for platform in EXTRA_PLATFORMS:
         extra = build_platform(platform, photos)
+        if extra.account is not None:
+            accounts[platform] = extra.account
         sites.update(extra.sites)
         account_urls.append(extra.account_url)
         for url in [*extra.person_images, *extra.other_images]:
@@ -115,6 +122,7 @@ def build_demo_fixture() -> DemoFixture:
         noface_images=where("no face"),
         boosted_images=[f"{files}/media_attachments/files/{boosted}"],
         photo_names=exposed,
+        accounts=accounts,
     )
 
 

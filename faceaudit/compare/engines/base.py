@@ -50,6 +50,14 @@ class FaceEngine(ABC):
     confident_score: ClassVar[float]
     # Reference faces detected less surely than this are refused at enrolment.
     min_enrol_score: ClassVar[float]
+    # How a scan spreads this engine over the cores (measured: benchmarks/analysis_efficiency.py).
+    # "processes": the engine's calls each use one core, so one warm engine per core, each in its
+    # own process (dlib: sharing one engine between threads crashes, one per thread reaches 1.7x
+    # on two cores against 2.0x for processes). "threads": the engine spreads one call over the
+    # cores itself (onnxruntime), so one engine in this process is the whole machine.
+    parallelism: ClassVar[str] = "threads"
+    # Attributes holding loaded models: never pickled, so a worker process loads its own.
+    _model_attributes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, model_dir: Path | None = None) -> None:
         self.model_dir = model_dir
@@ -69,6 +77,17 @@ class FaceEngine(ABC):
     @abstractmethod
     def _detect(self, image: RGBImage) -> list[DetectedFace]:
         """All faces in `image`, embeddings L2-normalised float32."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The engine's settings without its models or lock: what a worker process needs to
+        load a warm engine of its own (the models are loaded there, once, by `load`)."""
+        state = {k: v for k, v in self.__dict__.items() if k != "_lock"}
+        state.update({name: None for name in self._model_attributes}, _loaded=False)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def describe(self) -> dict[str, Any]:
         """Recorded with the template: which engine and model produced its embeddings."""

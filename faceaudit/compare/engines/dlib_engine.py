@@ -62,6 +62,8 @@ class DlibEngine(FaceEngine):
     landmark_roles = ((0, 1), (2, 3), 4)  # dlib's 5-point model: eye corners, eye corners, nose
     confident_score = 2.0  # HOG SVM margin; 0 is dlib's own detection cut-off
     min_enrol_score = 0.3
+    parallelism = "processes"
+    _model_attributes = ("_detector", "_landmarks", "_descriptor")
 
     def __init__(self, model_dir: Path | None = None, *, upsample: int = 1,
                  small_faces: bool = True) -> None:

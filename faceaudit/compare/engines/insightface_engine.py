@@ -162,6 +162,9 @@ class InsightFaceEngine(FaceEngine):
     landmark_roles = ((0,), (1,), 2)  # SCRFD keypoints: left eye, right eye, nose, mouth corners
     confident_score = 0.9  # detection probability
     min_enrol_score = 0.7
+    parallelism = "threads"
+    # confirm_download holds callables and a network client: a scan never downloads.
+    _model_attributes = ("_app", "_models", "confirm_download")
 
     def __init__(
         self,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-from faceaudit.crawl.net import AccountScope
+from faceaudit.crawl.net import AccountScope, RequestCap
 from faceaudit.errors import NetworkError, OutOfScope
 from faceaudit.types import CrawlResult, ImageCandidate, StopReason
 
@@ -71,13 +71,22 @@ class Site:
         """Hosts and paths that belong to this account; pages outside it are never visited."""
         raise NotImplementedError
 
+    def canonical(self, url: str) -> str:
+        """The URL of the largest size the platform serves of the picture at `url`: the scan
+        fetches that, and size variants of one picture (an avatar at 48 px on one page, at
+        400 px on another) become one image, analysed once. The default leaves `url` as it is;
+        a platform with documented size variants overrides it (when the rewritten URL fails,
+        the scan fetches `url` itself)."""
+        return url
+
     def crawl(self, ctx: CrawlContext, result: CrawlResult) -> Iterator[ImageCandidate]:
         """Yield every image the account shows logged out; set `result.stop` and `detail`."""
         raise NotImplementedError
 
     def candidates(self, ctx: CrawlContext, result: CrawlResult) -> Iterator[ImageCandidate]:
-        """`crawl`, capped at `ctx.max_images`, with refusals and network failures turned into
-        the account's outcome."""
+        """`crawl`, capped at `ctx.max_images`, with refusals, network failures and the account's
+        request cap turned into the account's outcome. A scan's deadline (ScanDeadline) passes
+        through: it ends the scan, not the account."""
         count = 0
         try:
             for candidate in self.crawl(ctx, result):
@@ -86,6 +95,8 @@ class Site:
                     return
                 count += 1
                 yield candidate
+        except RequestCap as exc:  # --max-requests: our own limit, like --max-images
+            result.stop, result.detail = StopReason.CAP, exc.message
         except OutOfScope as exc:
             if exc.url and is_login_url(exc.url):
                 result.stop = StopReason.LOGIN_WALL
@@ -178,6 +189,12 @@ class Pager:
 
     def finished(self) -> None:
         self.result.stop, self.result.detail = StopReason.END, f"all {self.pages} {self.noun}"
+
+
+def as_list(value: Any) -> list[Any]:
+    """A JSON field that should be an array: itself, or [] when the platform sent something else
+    (a garbled answer must end in an outcome, never a TypeError in the middle of a scan)."""
+    return value if isinstance(value, list) else []
 
 
 def is_http(url: Any) -> bool:

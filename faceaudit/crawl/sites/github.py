@@ -40,6 +40,10 @@ class GitHub(Site):
         super().__init__(url, match)
         self.user = match["user"]
 
+    def canonical(self, url: str) -> str:
+        # Avatars come in any size `s=`; the largest the profile page uses is AVATAR_SIZE.
+        return _sized(url) if urlsplit(url).hostname == "avatars.githubusercontent.com" else url
+
     def scope(self) -> AccountScope:
         return AccountScope(frozenset({"api.github.com"}), (f"/users/{self.user}/",))
 

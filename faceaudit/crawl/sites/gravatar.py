@@ -19,6 +19,7 @@ from faceaudit.errors import OutOfScope
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
 AVATAR_HOST, API_HOST = "gravatar.com", "api.gravatar.com"
+AVATAR_SIZE = re.compile(r"^(https://(?:www\.|secure\.)?gravatar\.com/avatar/[^?#]*\?(?:[^#]*&)?)(?:s|size)=\d+")
 LARGEST = "2048"  # the largest size Gravatar serves (platforms.md: s=1..2048)
 
 
@@ -39,6 +40,10 @@ class Gravatar(Site):
         self.hash = hashlib.sha256(email.encode("utf-8")).hexdigest()
         self.avatar = f"https://{AVATAR_HOST}/avatar/{self.hash}"
         self.profile_api = f"https://{API_HOST}/v3/profiles/{self.hash}"
+
+    def canonical(self, url: str) -> str:
+        # `s=` (or `size=`) picks the avatar's size, 1 to LARGEST; the rest of the query is kept.
+        return AVATAR_SIZE.sub(rf"\g<1>s={LARGEST}", url)
 
     def scope(self) -> AccountScope:
         return AccountScope(frozenset({AVATAR_HOST, API_HOST}),

@@ -16,6 +16,7 @@ from faceaudit.errors import OutOfScope
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
 ROOT = "https://www.youtube.com"
+THUMBNAIL_SIZE = re.compile(r"^(https://i\d?\.ytimg\.com/vi(?:_webp)?/[\w-]+/)(?:default|mqdefault|sddefault)(\.\w+)$")
 FEED = "/feeds/videos.xml"
 FEED_SIZE = 15  # the feed lists the newest ~15 videos and has no further pages (platforms.md)
 CHANNEL_ID = r"UC[\w-]{22}"
@@ -47,6 +48,11 @@ class YouTube(Site):
         self.channel_id: str | None = match["id"]
         self.path = f"/{match['handle']}" if match["handle"] else f"/channel/{self.channel_id}"
         self.who = f"youtube.com{self.path}"
+
+    def canonical(self, url: str) -> str:
+        # A video's stills: default (120x90), mqdefault (320x180), hqdefault (480x360), sddefault
+        # and maxresdefault (only for some videos). hqdefault is the largest every video has.
+        return THUMBNAIL_SIZE.sub(r"\1hqdefault\2", url)
 
     def scope(self) -> AccountScope:
         return AccountScope(frozenset({"www.youtube.com"}), (f"{self.path}/", f"{FEED}/"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from faceaudit.demo.photos import Photo, public_photos
 from faceaudit.demo.server import Handler
@@ -40,6 +41,9 @@ class PlatformFixture:
     person_images: dict[str, str]  # image URL as served -> ImageKind value, for each showing the person
     other_images: list[str] = field(default_factory=list)  # served images without the person
     needs_browser: bool = False  # the adapter reads pages in Chromium
+    # The imitation's own account object, which its handlers answer from: a test changes it
+    # between scans as the owner would in the platform's settings. None where not offered.
+    account: Any = None
 
 
 def photos_by_name() -> dict[str, Photo]:

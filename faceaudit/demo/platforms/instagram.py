@@ -242,6 +242,7 @@ def build(photos: dict[str, Photo]) -> PlatformFixture:
     account = IgAccount("sam.example", "Sam", picture, posts)
     return PlatformFixture(
         platform="instagram",
+        account=account,
         sites=instagram_sites([account]),
         account_url=f"https://{HOST}/sam.example/",
         person_images={

@@ -1,0 +1,198 @@
+"""The compare stage of a scan: image bytes in, what may be stored about them out, on every core.
+
+`analyse` is the whole stage for one image: header check, decode, face search, match. What it
+returns is exactly what the scan stores: counts of faces, the photo's metadata, and findings
+for the user's own faces only. Other people's faces are matched inside `analyse` and leave it as
+a count, so nothing about them crosses a thread or process boundary, and no worker ever writes
+anything: the scan's main thread records results through the workspace (the storage choke
+point).
+
+`AnalysisPool` runs `analyse` beside the crawl, spread over the cores the way the engine needs
+(`FaceEngine.parallelism`): one warm engine per worker process for engines whose calls use one
+core each (dlib), one engine in a thread for engines that use every core by themselves
+(onnxruntime). benchmarks/analysis_efficiency.py measures the result against the bare engine.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import faiss
+import numpy as np
+
+from faceaudit.compare import imageio, recognisability
+from faceaudit.compare.engines.base import FaceEngine, Thresholds
+from faceaudit.compare.faces import find_faces
+from faceaudit.compare.matcher import Matcher
+from faceaudit.errors import ImageRejected
+from faceaudit.types import Embedding, Verdict
+
+# An image whose shorter side is under this many pixels cannot hold a face larger than that, and
+# recognisability.py scores faces of 24 px or less as useless to a recogniser: such images
+# (icons, spacers, tracking pixels) are recorded from their header, never decoded.
+MIN_IMAGE_SIDE = 24
+
+
+@dataclass
+class Analysis:
+    """What the scan stores about one image: no embedding, no pixels of anyone but the user."""
+
+    status: str  # "analysed" or "failed"
+    error: str | None = None
+    faces: int = 0
+    other_faces: int = 0
+    metadata: dict[str, Any] = field(default_factory=dict)
+    findings: list[dict[str, Any]] = field(default_factory=list)  # the user's faces only
+
+    @property
+    def yours(self) -> int:
+        return sum(1 for f in self.findings if f["verdict"] == Verdict.YOU.value)
+
+
+def analyse(engine: FaceEngine, matcher: Matcher, data: bytes, *, source: str) -> Analysis:
+    """Header check, decode, face search and match of one image's bytes."""
+    try:
+        width, height = imageio.dimensions(data, source=source)
+        if min(width, height) < MIN_IMAGE_SIDE:
+            return Analysis("analysed")
+        search = find_faces(engine, data, source=source)
+    except ImageRejected as exc:
+        return Analysis("failed", exc.message)
+    findings = []
+    others = 0
+    for face in search.faces:
+        match = matcher.match(face.embedding)
+        if match.verdict is Verdict.OTHER:
+            others += 1  # the face, its embedding and its pixels go no further than this loop
+            continue
+        shown = search.box_in_image(face.box)  # in the photo as displayed, like `check`
+        findings.append({
+            "verdict": match.verdict.value,
+            "similarity": round(match.similarity, 4),
+            "box": shown.as_list(),
+            "face_px": face.box.height,
+            "det_score": round(face.det_score, 3),
+            "recognisability": recognisability.score(face, type(engine)),
+            # A thumbnail only of a confident match: a "maybe" could be someone else.
+            "thumbnail": imageio.to_jpeg_thumbnail(
+                search.rgb, (face.box.left, face.box.top, face.box.right, face.box.bottom))
+            if match.verdict is Verdict.YOU else None,
+        })
+    return Analysis("analysed", None, len(search.faces), others, search.image.metadata.as_dict(), findings)
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def default_workers(engine: FaceEngine) -> int:
+    return cores() if engine.parallelism == "processes" else 1
+
+
+Done = Callable[[Any, "Analysis | BaseException"], None]  # (tag, result or the error raised)
+
+
+class AnalysisPool:
+    """Runs `analyse` beside the caller; `done(tag, result)` is called from a pool thread as each
+    image finishes, in any order. `submit` never blocks: the caller bounds how many images are
+    in flight (`capacity`), which bounds the memory their bytes take.
+
+    With `workers` > 1 and a "processes" engine, each worker process loads its own engine once
+    and keeps it warm for the whole scan; otherwise the given engine runs in `workers` threads
+    of this process (its models loaded once, here). Worker processes are spawned, so a script
+    that scans must start from `if __name__ == "__main__":`, as multiprocessing requires."""
+
+    def __init__(self, engine: FaceEngine, matcher: Matcher, template: list[Embedding],
+                 done: Done, *, workers: int | None = None) -> None:
+        self.workers = workers or default_workers(engine)
+        self.processes = self.workers > 1 and engine.parallelism == "processes"
+        self.capacity = 2 * self.workers  # one image being analysed and one waiting, per worker
+        self._done = done
+        self._executor: Executor
+        if self.processes:
+            # spawn: the scan process has threads (crawler, browser) that a fork would copy
+            # mid-flight; each worker imports what it needs and loads the engine once.
+            self._executor = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(engine, [np.asarray(v, np.float32) for v in template], matcher.thresholds))
+            for _ in range(self.workers):  # start every worker now, while the crawl begins
+                self._executor.submit(_warm)
+        else:
+            engine.load()
+            self._engine, self._matcher = engine, matcher
+            self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="analysis")
+        self._lock = threading.Lock()
+
+    def submit(self, tag: Any, data: bytes, source: str) -> None:
+        future: Future[Analysis]
+        if self.processes:
+            future = self._executor.submit(_analyse_in_worker, data, source)
+        else:
+            future = self._executor.submit(analyse, self._engine, self._matcher, data, source=source)
+        future.add_done_callback(lambda f: self._finished(tag, f))
+
+    def _finished(self, tag: Any, future: Future[Analysis]) -> None:
+        error = future.exception()
+        self._done(tag, error if error is not None else future.result())
+
+    def close(self, *, cancel: bool = False) -> None:
+        self._executor.shutdown(wait=not cancel, cancel_futures=cancel)
+
+    def __enter__(self) -> AnalysisPool:
+        return self
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        self.close(cancel=kind is not None)
+
+
+# -- in a worker process -----------------------------------------------------------------------
+_worker: dict[str, Any] = {}
+
+
+def _start_worker(engine: FaceEngine, template: list[Embedding], thresholds: Thresholds) -> None:
+    """Keep this worker's engine and the template (in memory only, as in the scan process). The
+    models load in the first task, so a failure to load reaches the scan as that task's error.
+    Ctrl-C reaches every process of the terminal's group: the scan process stops the workers,
+    so they ignore it rather than each printing a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # faiss searches with an OpenMP thread per core, whose threads then spin waiting for work:
+    # with one worker per core they take the cores from the other workers' engines. A template
+    # of a few faces is searched fastest by one thread anyway.
+    faiss.omp_set_num_threads(1)
+    _worker.update(engine=engine, matcher=Matcher(template, thresholds))
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
+
+
+def _exit_with(parent_sentinel: int) -> None:
+    """End this worker when the scan process ends, however it ends: a scan killed with kill -9
+    never shuts its pool down, and its workers would otherwise wait for work forever."""
+    multiprocessing.connection.wait([parent_sentinel])
+    os._exit(1)
+
+
+def _warm() -> None:
+    """Load the models before the first image arrives; one task per worker starts them all.
+    A failure here is raised again, and reported, by the worker's first image."""
+    try:
+        _worker["engine"].load()
+    except Exception:  # noqa: BLE001, S110 - reported by the first image, see above
+        pass
+
+
+def _analyse_in_worker(data: bytes, source: str) -> Analysis:
+    return analyse(_worker["engine"], _worker["matcher"], data, source=source)
