@@ -113,8 +113,10 @@ CANONICAL = [
     ("https://www.youtube.com/@sam", "https://i3.ytimg.com/vi_webp/abc/default.webp", "https://i3.ytimg.com/vi_webp/abc/hqdefault.webp"),
     ("https://x.com/sam", "https://pbs.twimg.com/profile_images/1/abc_normal.jpg", "https://pbs.twimg.com/profile_images/1/abc.jpg"),
     ("https://x.com/sam", "https://pbs.twimg.com/media/XYZ?format=jpg&name=small", "https://pbs.twimg.com/media/XYZ?format=jpg&name=large"),
+    # Mastodon's API gives a picture's original itself; the only small/ URL taken is a video's
+    # still, whose original/ is the video: left alone.
     ("https://social.example/@sam", "https://files.example/media_attachments/files/110/2/small/a.png",
-     "https://files.example/media_attachments/files/110/2/original/a.png"),
+     "https://files.example/media_attachments/files/110/2/small/a.png"),
     # Reddit's preview URLs are signed (`s=`): a rewritten size would be refused, so none is made;
     # the adapter takes the preview's `source`, its largest, itself.
     ("https://www.reddit.com/user/sam", "https://preview.redd.it/a.jpg?width=108&s=sig", "https://preview.redd.it/a.jpg?width=108&s=sig"),
@@ -148,7 +150,9 @@ def test_the_scan_fetches_the_largest_variant_once_and_falls_back_to_the_page_ur
             for url in listed:
                 yield ImageCandidate(url, "https://social.example/@sam/1", ImageKind.POST, "test")
 
-        canonical = staticmethod(sites.find("https://social.example/@sam").canonical)
+        @staticmethod
+        def canonical(url: str) -> str:  # a platform whose small/ pictures have an original/
+            return url.replace("/small/", "/original/")
 
     def get_image(url):
         fetched.append(url)

@@ -19,8 +19,8 @@ NOTES = {
     "indexable": "indexable: true — public posts appear in full-text search",
 }
 STATUS_QUERY = {"only_media": "true", "exclude_reblogs": "true", "limit": "40"}
-# Mastodon stores each uploaded picture per size: …/original/NAME and the preview …/small/NAME.
-SMALL = re.compile(r"(/(?:media_attachments/files|accounts/avatars|accounts/headers)/(?:\d+/)*)small/")
+# No `canonical` rule: the API already gives a picture's original (`url`); the only `small/` URL
+# taken is a video's still, whose `original/` is the video itself, not a larger picture.
 
 
 class Mastodon(Site):
@@ -50,9 +50,6 @@ class Mastodon(Site):
 
     def scope(self) -> AccountScope:
         return AccountScope(frozenset({self.host}), ("/api/v1/accounts/", f"/@{self.user}/"))
-
-    def canonical(self, url: str) -> str:
-        return SMALL.sub(r"\1original/", url, count=1)
 
     def crawl(self, ctx: CrawlContext, result: CrawlResult) -> Iterator[ImageCandidate]:
         account = self._lookup(ctx, result)
