@@ -19,6 +19,8 @@ from faceaudit import __version__, consent
 from faceaudit.errors import ConsentRequired, ExitCode, FaceauditError, NotEnrolled, UsageError
 from faceaudit.workspace import Account, Workspace, default_home
 
+SCAN_INTERRUPTED = "interrupted: what was done is saved; `faceaudit scan` resumes an interrupted scan"
+
 app = typer.Typer(
     name="faceaudit",
     help="A personal privacy checkup: which public photos of your own accounts show your face.",
@@ -211,7 +213,7 @@ def scan_command(
                             model_dir)
         except KeyboardInterrupt:
             # Typer turns Ctrl-C into a silent exit 130 before run() sees it: say it here.
-            err.print("interrupted: what was done is saved; `faceaudit scan` resumes an interrupted scan")
+            err.print(SCAN_INTERRUPTED)
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         report = _load_report(ws, scan_id)
     from faceaudit.report import terminal
@@ -429,7 +431,7 @@ def run(argv: list[str] | None = None) -> int:
             err.print(f"  hint: {escape(exc.hint)}", highlight=False)
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        err.print("interrupted: what was done is saved; `faceaudit scan` resumes an interrupted scan")
+        err.print(SCAN_INTERRUPTED)
         return int(ExitCode.INTERRUPTED)
     except typer.Exit as exc:
         return int(exc.exit_code)

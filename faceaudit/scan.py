@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import queue
 import threading
 from collections import defaultdict
@@ -39,6 +40,8 @@ from faceaudit.crawl.sites.base import CrawlContext
 from faceaudit.errors import FaceauditError, NetworkError
 from faceaudit.types import CrawlResult, FetchedImage, ImageCandidate, StopReason
 from faceaudit.workspace import Account, Workspace
+
+log = logging.getLogger(__name__)
 
 # Fetched images waiting for the analysis pool, beyond the ones it is working on: enough to
 # keep every worker busy through a burst of slow requests, few enough to bound memory.
@@ -341,6 +344,13 @@ def _crawl_account(account: Account, ctx: CrawlContext, seen: set[str],
     except FaceauditError as exc:  # e.g. no Chromium for a website: the other accounts go on
         result.stop = StopReason.ERROR
         result.detail = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+    except (TypeError, KeyError, AttributeError, ValueError, IndexError) as exc:
+        # An adapter that could not read a platform's answer (a shape it did not expect) is a bug
+        # in faceaudit, but it must not cost the user the other accounts: this one says so.
+        log.exception("the %s adapter failed on %s", site.name, account.url)
+        result.stop = StopReason.ERROR
+        result.detail = (f"faceaudit could not read {site.name}'s answer ({type(exc).__name__}: "
+                         f"{str(exc)[:120]}): a bug in faceaudit, please report it; the other accounts were checked")
     return result
 
 

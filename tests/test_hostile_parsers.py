@@ -274,3 +274,29 @@ def test_fields_of_the_wrong_type_that_once_crashed_an_adapter(
 ) -> None:
     result, _ = crawl(platform, garbler)
     assert isinstance(result.stop, StopReason)
+
+
+def test_an_adapter_bug_ends_its_own_account_with_a_readable_error_not_the_scan(monkeypatch) -> None:
+    """Should a garbled answer still trip an adapter, the scan records that account as an error
+    that names the bug and goes on with the others."""
+    import threading
+
+    from faceaudit import scan
+    from faceaudit.crawl import sites
+    from faceaudit.workspace import Account
+
+    class Broken:
+        name = "mastodon"
+
+        def candidates(self, ctx, result):
+            yield from ()
+            raise TypeError("'int' object is not iterable")
+
+        def canonical(self, url: str) -> str:
+            return url
+
+    monkeypatch.setattr(sites, "find", lambda url: Broken())
+    account = Account(1, "https://social.example/@sam", "mastodon", "")
+    result = scan._crawl_account(account, None, set(), lambda item: None, threading.Event(), scan._Quiet())
+    assert result.stop is StopReason.ERROR
+    assert "could not read mastodon's answer (TypeError" in result.detail and "bug" in result.detail
