@@ -5,10 +5,19 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from faceaudit.crawl.browser import BrowserInfo, BrowserSession
+    from faceaudit.crawl.net import NetworkPolicy
+    from faceaudit.crawl.sites.base import Site
+    from faceaudit.demo.server import FixtureServer, Handler
+    from faceaudit.types import CrawlResult, ImageCandidate, ImageKind
 
 FACES = Path(__file__).resolve().parents[1].parent / "shared" / "faces"
 needs_faces = pytest.mark.skipif(
@@ -71,3 +80,131 @@ def run_ok(home: Path):
         return result
 
     return run
+
+
+# --- a FixtureServer per test module --------------------------------------------------------------
+
+
+def module_server(make_handlers: Callable[[], Mapping[str, Handler]]) -> Any:
+    """A module-scoped pytest fixture (assign it to `server`): a FixtureServer serving `make_handlers()`."""
+
+    @pytest.fixture(scope="module")
+    def server() -> Iterator[FixtureServer]:
+        from faceaudit.demo.server import FixtureServer
+
+        with FixtureServer(make_handlers()) as running:
+            yield running
+
+    return server
+
+
+# --- one site adapter against a FixtureServer ----------------------------------------------------
+
+
+def fixture_policy(server: FixtureServer, extra_resolve: Iterable[str] = (), **options: Any) -> NetworkPolicy:
+    """A NetworkPolicy that reaches `server` (its own hostnames, and `extra_resolve` mapped to it
+    too) over its TLS certificate, with name lookups off: nothing else anywhere."""
+    from faceaudit.crawl.net import NetworkPolicy, parse_resolve
+
+    assert server.certificate is not None
+    names = [*server.resolve_args(), *(f"{host}=127.0.0.1:{server.port}" for host in extra_resolve)]
+    return NetworkPolicy(resolve=parse_resolve(names), allow_dns=False, ca_cert=server.certificate.cert_pem,
+                         **options)
+
+
+@dataclass
+class Crawl:
+    """What one adapter run found, and what it asked the fixture server for."""
+
+    site: Site
+    candidates: list[ImageCandidate]
+    result: CrawlResult
+    log: list[tuple[str, str]]  # (host, path with query), in order
+    sleeps: list[float] = field(default_factory=list)
+
+    def urls(self, kind: ImageKind | None = None) -> set[str]:
+        return {c.url for c in self.candidates if kind is None or c.kind is kind}
+
+    def found(self) -> dict[str, ImageKind]:
+        return {c.url: c.kind for c in self.candidates}
+
+    def by_url(self, url: str) -> ImageCandidate:
+        return next(c for c in self.candidates if c.url == url)
+
+    def paths(self, host: str | None = None, *, query: bool = True) -> list[str]:
+        """The paths asked for (of `host` only, if given), with or without their query."""
+        return [path if query else path.split("?")[0] for h, path in self.log if host is None or h == host]
+
+    def requests(self, part: str) -> list[str]:
+        """The paths asked for (with query) that contain `part`."""
+        return [path for _host, path in self.log if part in path]
+
+
+def crawl_adapter(server: FixtureServer, url: str, *, handlers: Mapping[str, Handler] | None = None,
+                  extra_resolve: Iterable[str] = (), check_scope: bool = True, no_browser: str = "",
+                  **limits: int) -> Crawl:
+    """Run the adapter for `url` once, with a fresh client, against `server` (its sites updated
+    with `handlers` first). The browser is never to be started: that fails the test, saying
+    `no_browser`. Unless `check_scope` is off, every request must be inside the account's scope."""
+    from faceaudit.crawl import sites
+    from faceaudit.crawl.net import NetClient
+    from faceaudit.crawl.sites.base import CrawlContext
+    from faceaudit.types import CrawlResult
+
+    if handlers is not None:
+        server.sites.update(handlers)
+    server.log.clear()
+    site = sites.find(url)
+
+    def browser() -> Any:
+        pytest.fail(no_browser or f"the {type(site).__name__} adapter must not need the browser")
+
+    sleeps: list[float] = []
+    policy = fixture_policy(server, extra_resolve, min_interval=0, backoff=0.01)
+    with NetClient(policy, sleep=sleeps.append) as net:
+        result = CrawlResult()
+        found = list(site.candidates(CrawlContext(net=net, browser=browser, **limits), result))
+    log = list(server.log)
+    if check_scope:  # whatever happened, nothing outside the account was asked for
+        scope = site.scope()
+        assert all(scope.allows(f"https://{host}{path}") for host, path in log), log
+    return Crawl(site, found, result, log, sleeps)
+
+
+# --- one browser adapter against a FixtureServer, in real Chromium --------------------------------
+
+
+@contextlib.contextmanager
+def browser_session(server: FixtureServer, chromium: BrowserInfo, *, timeout: float = 15,
+                    scroll_wait: float = 0.1) -> Iterator[BrowserSession]:
+    """A BrowserSession that reaches `server` and nothing else."""
+    from faceaudit.crawl.browser import BrowserSession
+
+    with BrowserSession(fixture_policy(server, timeout=timeout), browser=chromium, scroll_wait=scroll_wait) as browser:
+        yield browser
+
+
+def module_browser_session() -> Any:
+    """A module-scoped pytest fixture (assign it to `session`): `browser_session` on the module's
+    `server`, in the `chromium` the browser tests use."""
+
+    @pytest.fixture(scope="module")
+    def session(chromium: BrowserInfo, server: FixtureServer) -> Iterator[BrowserSession]:
+        with browser_session(server, chromium) as browser:
+            yield browser
+
+    return session
+
+
+def crawl_rendered(url: str, session: BrowserSession, server: FixtureServer, handlers: Mapping[str, Handler],
+                   max_scrolls: int = 1, **limits: int) -> tuple[list[ImageCandidate], CrawlResult]:
+    """Run the browser adapter for `url` once in `session`, `server` serving `handlers`."""
+    from faceaudit.crawl import sites
+    from faceaudit.crawl.sites.base import CrawlContext
+    from faceaudit.types import CrawlResult
+
+    server.sites.update(handlers)
+    server.log.clear()
+    ctx = CrawlContext(net=None, browser=lambda: session, max_scrolls=max_scrolls, **limits)  # type: ignore[arg-type]
+    result = CrawlResult()
+    return list(sites.find(url).candidates(ctx, result)), result

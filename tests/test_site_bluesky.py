@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,8 +12,7 @@ import pytest
 from PIL import Image
 
 from faceaudit.crawl import sites
-from faceaudit.crawl.net import AccountScope, NetClient, NetworkPolicy, parse_resolve
-from faceaudit.crawl.sites.base import CrawlContext
+from faceaudit.crawl.net import AccountScope, NetClient
 from faceaudit.crawl.sites.bluesky import Bluesky
 from faceaudit.demo.platforms.bluesky import (
     API_HOST,
@@ -30,7 +27,8 @@ from faceaudit.demo.platforms.bluesky import (
 )
 from faceaudit.demo.server import FixtureServer, Handler, Reply, Request
 from faceaudit.errors import UsageError
-from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
+from faceaudit.types import ImageKind, StopReason
+from tests.support import Crawl, crawl_adapter, fixture_policy, module_server
 
 HANDLE = "alex.bsky.social"
 DID = did_of(HANDLE)
@@ -79,31 +77,11 @@ def expected_posts(photo_posts: int = 150) -> set[str]:
     return {image_url(DID, blob) for blob in own}
 
 
-@dataclass
-class Crawl:
-    candidates: list[ImageCandidate]
-    result: CrawlResult
-    log: list[tuple[str, str]]
-    sleeps: list[float] = field(default_factory=list)
-
-    def urls(self, kind: ImageKind | None = None) -> set[str]:
-        return {c.url for c in self.candidates if kind is None or c.kind is kind}
-
-    def by_url(self, url: str) -> ImageCandidate:
-        return next(c for c in self.candidates if c.url == url)
-
-    def calls(self, method: str) -> list[dict[str, list[str]]]:
-        return [parse_qs(urlsplit(path).query) for _host, path in self.log if f"/xrpc/{method}" in path]
+def calls(run: Crawl, method: str) -> list[dict[str, list[str]]]:
+    return [parse_qs(urlsplit(path).query) for path in run.requests(f"/xrpc/{method}")]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FixtureServer]:
-    with FixtureServer(bluesky_sites([])) as running:
-        yield running
-
-
-def no_browser() -> Any:
-    pytest.fail("the Bluesky adapter must not need the browser")
+server = module_server(lambda: bluesky_sites([]))
 
 
 @pytest.fixture
@@ -111,24 +89,13 @@ def crawl(server: FixtureServer) -> Any:
     """crawl(handlers, url=…, max_pages=…, max_images=…) -> Crawl: one adapter run, fresh client."""
 
     def run(handlers: dict[str, Handler], url: str = PROFILE, **limits: int) -> Crawl:
-        assert server.certificate is not None
-        server.sites.update(handlers)
-        server.log.clear()
         # bsky.app resolves as it would with DNS (a redirect there must be refused by scope, not by
         # a failed lookup); the log below shows it is never asked anything.
-        names = [*server.resolve_args(), f"bsky.app=127.0.0.1:{server.port}"]
-        policy = NetworkPolicy(resolve=parse_resolve(names), allow_dns=False,
-                               ca_cert=server.certificate.cert_pem, min_interval=0, backoff=0.01)
-        site = sites.find(url)
-        assert isinstance(site, Bluesky)
-        sleeps: list[float] = []
-        with NetClient(policy, sleep=sleeps.append) as net:
-            result = CrawlResult()
-            found = list(site.candidates(CrawlContext(net=net, browser=no_browser, **limits), result))
+        done = crawl_adapter(server, url, handlers=handlers, extra_resolve=["bsky.app"], **limits)
+        assert isinstance(done.site, Bluesky)
         # Whatever happened, the adapter only called the two API methods: no image, no other page.
-        assert all(host == API_HOST and site.scope().allows(f"https://{host}{path}") for host, path in server.log), \
-            server.log
-        return Crawl(found, result, list(server.log), sleeps)
+        assert all(host == API_HOST for host, _path in done.log), done.log
+        return done
 
     return run
 
@@ -143,11 +110,11 @@ def test_finds_avatar_banner_video_still_and_every_own_photo_across_pages(crawl:
     assert run.urls(ImageKind.VIDEO_THUMBNAIL) == {video_still(DID, CLIP)}
     assert len(run.candidates) == 2 + 150 + 2 + 3 + 1 + 1  # each once; the link card is not a media post
     # 154 media posts: 100, 54, then the empty page after the last cursor.
-    feed = run.calls("app.bsky.feed.getAuthorFeed")
+    feed = calls(run, "app.bsky.feed.getAuthorFeed")
     assert len(feed) == 3 and run.result.pages_visited == 4
     assert all((q["actor"], q["filter"], q["limit"]) == ([DID], ["posts_with_media"], ["100"]) for q in feed)
     assert [q.get("cursor") is None for q in feed] == [True, False, False]
-    assert run.calls("app.bsky.actor.getProfile") == [{"actor": [HANDLE]}]
+    assert calls(run, "app.bsky.actor.getProfile") == [{"actor": [HANDLE]}]
 
 
 def test_each_photo_carries_its_post_alt_text_caption_and_time(crawl: Any) -> None:
@@ -165,9 +132,7 @@ def test_each_photo_carries_its_post_alt_text_caption_and_time(crawl: Any) -> No
 
 def test_the_photos_it_finds_are_really_served(crawl: Any, server: FixtureServer) -> None:
     run = crawl(bluesky_sites([alex(2)]))
-    assert server.certificate is not None
-    policy = NetworkPolicy(resolve=parse_resolve(server.resolve_args()), allow_dns=False,
-                           ca_cert=server.certificate.cert_pem, min_interval=0)
+    policy = fixture_policy(server, min_interval=0)
     served = {blob.cid: blob.data for blob in [AVATAR, BANNER, CLIP, QUOTE_OWN, *PAIR, *GALLERY, photo(0), photo(1)]}
     with NetClient(policy) as net:
         for url in run.urls():
@@ -218,7 +183,7 @@ def test_max_pages_stops_with_cap(crawl: Any) -> None:
     run = crawl(bluesky_sites([alex(150)]), max_pages=1)
     assert run.result.stop is StopReason.CAP
     assert run.result.detail == "stopped after 1 pages of posts (--max-pages)"
-    assert len(run.calls("app.bsky.feed.getAuthorFeed")) == 1
+    assert len(calls(run, "app.bsky.feed.getAuthorFeed")) == 1
     assert run.urls(ImageKind.POST) == {image_url(DID, photo(i)) for i in range(100)}  # newest first
 
 
@@ -226,14 +191,14 @@ def test_max_images_stops_with_cap(crawl: Any) -> None:
     run = crawl(bluesky_sites([alex(150)]), max_images=10)
     assert run.result.stop is StopReason.CAP
     assert len(run.candidates) == 10
-    assert len(run.calls("app.bsky.feed.getAuthorFeed")) == 1
+    assert len(calls(run, "app.bsky.feed.getAuthorFeed")) == 1
 
 
 def test_a_repeated_cursor_ends_the_crawl(crawl: Any) -> None:
     run = crawl(bluesky_sites([alex(150)], repeat_cursor=True))
     assert run.result.stop is StopReason.END
     assert run.result.detail == "all 2 pages of posts (the platform repeated a cursor)"
-    assert len(run.calls("app.bsky.feed.getAuthorFeed")) == 2
+    assert len(calls(run, "app.bsky.feed.getAuthorFeed")) == 2
     assert run.urls(ImageKind.POST) == expected_posts(150)
 
 
@@ -244,7 +209,7 @@ def test_rate_limited_after_the_first_page(crawl: Any) -> None:
                         run.result.detail), run.result.detail
     assert len(run.urls(ImageKind.POST)) == 100  # the first page still counts
     assert run.sleeps == []  # a five-minute reset is reported, not waited out
-    assert len(run.calls("app.bsky.feed.getAuthorFeed")) == 2  # the limited page was asked once
+    assert len(calls(run, "app.bsky.feed.getAuthorFeed")) == 2  # the limited page was asked once
 
 
 def test_an_api_closed_to_guests_is_blocked(crawl: Any) -> None:
@@ -323,7 +288,7 @@ def test_a_profile_given_by_did_is_crawled_and_linked_by_handle(crawl: Any) -> N
     run = crawl(bluesky_sites([alex(3)]), url=f"https://bsky.app/profile/{DID}")
     assert run.result.stop is StopReason.END
     assert run.urls(ImageKind.POST) == expected_posts(3)
-    assert run.calls("app.bsky.actor.getProfile") == [{"actor": [DID]}]
+    assert calls(run, "app.bsky.actor.getProfile") == [{"actor": [DID]}]
     assert all(c.page_url.startswith(PROFILE) for c in run.candidates)
 
 

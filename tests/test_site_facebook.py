@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import pytest
 from PIL import Image
 
 from faceaudit.crawl import sites
-from faceaudit.crawl.browser import BrowserInfo, BrowserSession
-from faceaudit.crawl.net import NetworkPolicy, parse_resolve
-from faceaudit.crawl.sites.base import CrawlContext
+from faceaudit.crawl.browser import BrowserSession
 from faceaudit.crawl.sites.facebook import Facebook
 from faceaudit.demo.photos import Photo
 from faceaudit.demo.platforms.facebook import (
@@ -24,6 +21,7 @@ from faceaudit.demo.platforms.facebook import (
 from faceaudit.demo.server import FixtureServer
 from faceaudit.errors import UsageError
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
+from tests.support import crawl_rendered, module_browser_session, module_server
 
 
 def photo(name: str) -> Photo:
@@ -39,28 +37,15 @@ LOCKED = FbProfile("locked.alex", "Locked Alex", id="100000000000002", avatar=ph
 PROFILES = [ALEX, LOCKED]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FixtureServer]:
-    with FixtureServer(facebook_sites(PROFILES)) as fixture:
-        yield fixture
+server = module_server(lambda: facebook_sites(PROFILES))
 
 
-@pytest.fixture(scope="module")
-def session(chromium: BrowserInfo, server: FixtureServer) -> Iterator[BrowserSession]:
-    assert server.certificate is not None
-    policy = NetworkPolicy(resolve=parse_resolve(server.resolve_args()), allow_dns=False,
-                           ca_cert=server.certificate.cert_pem, timeout=15)
-    with BrowserSession(policy, browser=chromium, scroll_wait=0.1) as browser:
-        yield browser
+session = module_browser_session()
 
 
 def crawl(url: str, session: BrowserSession, server: FixtureServer, mode: str = "page",
           **limits: int) -> tuple[list[ImageCandidate], CrawlResult]:
-    server.sites.update(facebook_sites(PROFILES, mode))
-    server.log.clear()
-    ctx = CrawlContext(net=None, browser=lambda: session, max_scrolls=1, **limits)  # type: ignore[arg-type]
-    result = CrawlResult()
-    return list(sites.find(url).candidates(ctx, result)), result
+    return crawl_rendered(url, session, server, facebook_sites(PROFILES, mode), **limits)
 
 
 @pytest.mark.parametrize("url", [

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from PIL import Image
 
 from faceaudit.crawl import sites
-from faceaudit.crawl.net import AccountScope, NetClient, NetworkPolicy, parse_resolve
-from faceaudit.crawl.sites.base import CrawlContext
+from faceaudit.crawl.net import AccountScope, NetClient
 from faceaudit.crawl.sites.flickr import Flickr
 from faceaudit.demo.platforms.flickr import FlickrAccount, FlickrPhoto, flickr_sites
 from faceaudit.demo.server import FixtureServer, Handler
 from faceaudit.errors import UsageError
-from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
+from faceaudit.types import ImageKind, StopReason
+from tests.support import Crawl, crawl_adapter, fixture_policy, module_server
 
 NSID, OTHER = "12345678@N00", "87654321@N01"
 STATIC = "https://live.staticflickr.com/65535"
@@ -46,28 +44,7 @@ def large(photo_id: int, secret: str) -> str:
     return f"{STATIC}/{photo_id}_{secret}_b.jpg"
 
 
-@dataclass
-class Crawl:
-    candidates: list[ImageCandidate]
-    result: CrawlResult
-    log: list[tuple[str, str]]
-    sleeps: list[float] = field(default_factory=list)
-
-    def urls(self, kind: ImageKind | None = None) -> set[str]:
-        return {c.url for c in self.candidates if kind is None or c.kind is kind}
-
-    def paths(self) -> list[str]:
-        return [path.split("?")[0] for _host, path in self.log]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FixtureServer]:
-    with FixtureServer(flickr_sites([])) as running:
-        yield running
-
-
-def no_browser() -> Any:
-    pytest.fail("the Flickr adapter must not need the browser")
+server = module_server(lambda: flickr_sites([]))
 
 
 @pytest.fixture
@@ -75,20 +52,9 @@ def crawl(server: FixtureServer) -> Any:
     """crawl(sites, url=…) -> Crawl: one adapter run with a fresh client."""
 
     def run(handlers: dict[str, Handler], url: str = "https://www.flickr.com/photos/sam/", **limits: int) -> Crawl:
-        assert server.certificate is not None
-        server.sites.update(handlers)
-        server.log.clear()
-        policy = NetworkPolicy(resolve=parse_resolve(server.resolve_args()), allow_dns=False,
-                               ca_cert=server.certificate.cert_pem, min_interval=0, backoff=0.01)
-        site = sites.find(url)
-        assert isinstance(site, Flickr)
-        sleeps: list[float] = []
-        with NetClient(policy, sleep=sleeps.append) as net:
-            result = CrawlResult()
-            found = list(site.candidates(CrawlContext(net=net, browser=no_browser, **limits), result))
-        scope = site.scope()
-        assert all(scope.allows(f"https://{host}{path}") for host, path in server.log), server.log
-        return Crawl(found, result, list(server.log), sleeps)
+        done = crawl_adapter(server, url, handlers=handlers, **limits)
+        assert isinstance(done.site, Flickr)
+        return done
 
     return run
 
@@ -102,7 +68,7 @@ def test_an_alias_is_resolved_on_its_own_page_then_the_feed_gives_every_photo(cr
     assert run.urls(ImageKind.AVATAR) == {ICON}
     assert run.urls(ImageKind.POST) == {large(500 + i, f"s{i}") for i in range(3)}
     assert len(run.candidates) == 4
-    assert run.paths() == ["/photos/sam/", "/services/feeds/photos_public.gne"]
+    assert run.paths(query=False) == ["/photos/sam/", "/services/feeds/photos_public.gne"]
     assert f"id={NSID.replace('@', '%40')}" in run.log[1][1] and "nojsoncallback=1" in run.log[1][1]
     newest = run.candidates[1]
     assert (newest.url, newest.page_url, newest.found_by, newest.caption, newest.posted_at) == (
@@ -116,7 +82,7 @@ def test_an_alias_is_resolved_on_its_own_page_then_the_feed_gives_every_photo(cr
 def test_an_nsid_address_goes_straight_to_the_feed(crawl: Any) -> None:
     run = crawl(flickr_sites([sam(2)]), url=f"https://flickr.com/people/{NSID}/")
     assert run.result.stop is StopReason.END
-    assert run.paths() == ["/services/feeds/photos_public.gne"]
+    assert run.paths(query=False) == ["/services/feeds/photos_public.gne"]
     assert run.urls() == {ICON, large(500, "s0"), large(501, "s1")}
 
 
@@ -162,7 +128,7 @@ def test_an_unknown_alias_is_not_found(crawl: Any) -> None:
     run = crawl(flickr_sites([sam(2)]), url="https://www.flickr.com/photos/nobody/")
     assert run.result.stop is StopReason.NOT_FOUND
     assert "nobody on Flickr" in run.result.detail
-    assert run.candidates == [] and run.paths() == ["/photos/nobody/"]
+    assert run.candidates == [] and run.paths(query=False) == ["/photos/nobody/"]
 
 
 def test_a_page_without_its_feed_link_asks_for_the_nsid(crawl: Any) -> None:
@@ -206,15 +172,12 @@ def test_a_photostream_page_that_turns_a_guest_away_is_an_outcome(crawl: Any, fa
     run = crawl(flickr_sites([sam(2)], page_failure=failure))
     assert run.result.stop is stop, run.result.detail
     assert run.result.detail
-    assert run.paths() == ["/photos/sam/"]
+    assert run.paths(query=False) == ["/photos/sam/"]
 
 
 def test_the_photos_it_finds_are_really_served(crawl: Any, server: FixtureServer) -> None:
     run = crawl(flickr_sites([sam(2)]))
-    assert server.certificate is not None
-    policy = NetworkPolicy(resolve=parse_resolve(server.resolve_args()), allow_dns=False,
-                           ca_cert=server.certificate.cert_pem, min_interval=0)
-    with NetClient(policy) as net:
+    with NetClient(fixture_policy(server, min_interval=0)) as net:
         for url in run.urls():
             response = net.get_image(url)
             assert (response.status, response.body) == (200, PHOTO), url

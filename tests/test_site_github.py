@@ -2,65 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from faceaudit.crawl import sites
-from faceaudit.crawl.net import AccountScope, NetClient, NetworkPolicy, parse_resolve
-from faceaudit.crawl.sites.base import CrawlContext
+from faceaudit.crawl.net import AccountScope, NetClient
 from faceaudit.crawl.sites.github import GitHub
 from faceaudit.demo.platforms.github import FixtureUser, avatar_url, github_handlers
 from faceaudit.demo.server import FixtureServer
 from faceaudit.errors import UsageError
-from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
+from faceaudit.types import ImageKind, StopReason
+from tests.support import Crawl, crawl_adapter, fixture_policy, module_server
 
 PHOTO = b"\xff\xd8\xff\xe0 not really a jpeg"
 ALEX = FixtureUser("alex", PHOTO, id=4242)
 
 
-@dataclass
-class Crawl:
-    candidates: list[ImageCandidate]
-    result: CrawlResult
-    log: list[tuple[str, str]]
-    sleeps: list[float]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FixtureServer]:
-    with FixtureServer(github_handlers(ALEX)) as running:
-        yield running
-
-
-def no_browser() -> Any:
-    pytest.fail("the GitHub adapter must not need the browser")
-
-
-def policy(server: FixtureServer) -> NetworkPolicy:
-    assert server.certificate is not None
-    # github.com is mapped too, so that a redirect to its login page meets the account scope
-    # (as it would with real DNS), not the test's "name lookups are off".
-    mapped = [*server.resolve_args(), f"github.com=127.0.0.1:{server.port}"]
-    return NetworkPolicy(resolve=parse_resolve(mapped), allow_dns=False,
-                         ca_cert=server.certificate.cert_pem, min_interval=0, backoff=0.01)
+server = module_server(lambda: github_handlers(ALEX))
 
 
 @pytest.fixture
 def crawl(server: FixtureServer) -> Any:
     def run(failure: str = "", url: str = "https://github.com/alex", user: FixtureUser = ALEX) -> Crawl:
-        server.sites.update(github_handlers(user, failure))
-        server.log.clear()
-        site = sites.find(url)
-        assert isinstance(site, GitHub)
-        sleeps: list[float] = []
-        with NetClient(policy(server), sleep=sleeps.append) as net:
-            result = CrawlResult()
-            found = list(site.candidates(CrawlContext(net=net, browser=no_browser), result))
-        assert all(site.scope().allows(f"https://{host}{path}") for host, path in server.log), server.log
-        return Crawl(found, result, list(server.log), sleeps)
+        # github.com is mapped too, so that a redirect to its login page meets the account scope
+        # (as it would with real DNS), not the test's "name lookups are off".
+        done = crawl_adapter(server, url, handlers=github_handlers(user, failure), extra_resolve=["github.com"])
+        assert isinstance(done.site, GitHub)
+        return done
 
     return run
 
@@ -74,7 +43,8 @@ def test_finds_the_profile_photo_at_its_largest_size(crawl: Any, server: Fixture
     assert run.log == [("api.github.com", "/users/alex")]
     assert run.result.facts == {"account_type": "user"}
     assert any("even when the profile is private" in note for note in run.result.notes)
-    with NetClient(policy(server)) as net:  # and the photo is really served there
+    # and the photo is really served there
+    with NetClient(fixture_policy(server, ["github.com"], min_interval=0, backoff=0.01)) as net:
         assert net.get_image(run.candidates[0].url).body == PHOTO
 
 

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from faceaudit.crawl import sites
-from faceaudit.crawl.net import NetClient, NetworkPolicy, parse_resolve
-from faceaudit.crawl.sites.base import CrawlContext
+from faceaudit.crawl.net import NetClient
 from faceaudit.crawl.sites.gravatar import Gravatar
 from faceaudit.demo.platforms.gravatar import FixtureGravatar, avatar_url, gravatar_handlers
 from faceaudit.demo.server import FixtureServer
 from faceaudit.errors import UsageError
-from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
+from faceaudit.types import ImageKind, StopReason
+from tests.support import Crawl, crawl_adapter, fixture_policy, module_server
 
 PHOTO = b"\xff\xd8\xff\xe0 a face"
 MYSTERY = b"\x89PNG mystery person"
@@ -25,49 +23,22 @@ ALEX = FixtureGravatar(EMAIL, PHOTO)
 HASH = hashlib.sha256(b"alex.private+faces@example.org").hexdigest()
 
 
-@dataclass
-class Crawl:
-    candidates: list[ImageCandidate]
-    result: CrawlResult
-    log: list[tuple[str, str]]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FixtureServer]:
-    with FixtureServer(gravatar_handlers(ALEX, MYSTERY)) as running:
-        yield running
-
-
-def no_browser() -> Any:
-    pytest.fail("the Gravatar adapter must not need the browser")
-
-
-def policy(server: FixtureServer) -> NetworkPolicy:
-    assert server.certificate is not None
-    # wordpress.com is mapped so that a redirect to its login page meets the account scope.
-    mapped = [*server.resolve_args(), f"wordpress.com=127.0.0.1:{server.port}"]
-    return NetworkPolicy(resolve=parse_resolve(mapped), allow_dns=False,
-                         ca_cert=server.certificate.cert_pem, min_interval=0, backoff=0.01)
+server = module_server(lambda: gravatar_handlers(ALEX, MYSTERY))
 
 
 @pytest.fixture
 def crawl(server: FixtureServer) -> Any:
     def run(person: FixtureGravatar = ALEX, failure: str = "", url: str = f"mailto:{EMAIL}") -> Crawl:
-        server.sites.update(gravatar_handlers(person, MYSTERY, failure))
-        server.log.clear()
-        site = sites.find(url)
-        assert isinstance(site, Gravatar)
-        with NetClient(policy(server), sleep=lambda _s: None) as net:
-            result = CrawlResult()
-            found = list(site.candidates(CrawlContext(net=net, browser=no_browser), result))
-        log = list(server.log)
-        assert all(site.scope().allows(f"https://{host}{path.split('?')[0]}") for host, path in log), log
+        # wordpress.com is mapped so that a redirect to its login page meets the account scope.
+        done = crawl_adapter(server, url, handlers=gravatar_handlers(person, MYSTERY, failure),
+                             extra_resolve=["wordpress.com"])
+        assert isinstance(done.site, Gravatar)
         # The address itself never leaves the machine: not whole, not its local part, in no case.
         email = person.email.strip().lower()
-        for _host, path in log:
+        for _host, path in done.log:
             assert email not in path.lower() and email.split("@")[0] not in path.lower(), path
             assert "%40" not in path and "@" not in path
-        return Crawl(found, result, log)
+        return done
 
     return run
 
@@ -81,7 +52,8 @@ def test_the_avatar_at_its_largest_with_the_profiles_alt_text(crawl: Any, server
     assert run.log == [("gravatar.com", f"/avatar/{HASH}?d=404&s=1"), ("api.gravatar.com", f"/v3/profiles/{HASH}")]
     assert run.result.facts == {"has_gravatar": True, "public_profile": True, "verified_accounts": 2}
     assert "the public Gravatar profile links this face to: GitHub, Mastodon" in run.result.notes
-    with NetClient(policy(server)) as net:  # the URL it lists really is the photo
+    # the URL it lists really is the photo
+    with NetClient(fixture_policy(server, ["wordpress.com"], min_interval=0, backoff=0.01)) as net:
         assert net.get_image(run.candidates[0].url).body == PHOTO
 
 

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from PIL import Image
 
 from faceaudit.crawl import sites
-from faceaudit.crawl.net import AccountScope, NetClient, NetworkPolicy, parse_resolve
-from faceaudit.crawl.sites.base import CrawlContext
+from faceaudit.crawl.net import AccountScope, NetClient
 from faceaudit.crawl.sites.instagram import Instagram
 from faceaudit.demo.platforms.instagram import (
     CDN,
@@ -26,7 +23,8 @@ from faceaudit.demo.platforms.instagram import (
 )
 from faceaudit.demo.server import FixtureServer, Request
 from faceaudit.errors import UsageError
-from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
+from faceaudit.types import ImageKind, StopReason
+from tests.support import Crawl, crawl_adapter, fixture_policy, module_server
 
 API = "/api/v1/users/web_profile_info/?username=alex"
 
@@ -66,28 +64,7 @@ AVATAR = image_url(PICTURE, "s320x320")
 OG_IMAGE = image_url(PICTURE, "s150x150")
 
 
-@dataclass
-class Crawl:
-    candidates: list[ImageCandidate]
-    result: CrawlResult
-    log: list[tuple[str, str]]
-    sleeps: list[float] = field(default_factory=list)
-
-    def urls(self, kind: ImageKind | None = None) -> set[str]:
-        return {c.url for c in self.candidates if kind is None or c.kind is kind}
-
-    def paths(self) -> list[str]:
-        return [path for host, path in self.log if host == HOST]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FixtureServer]:
-    with FixtureServer(instagram_sites([])) as running:
-        yield running
-
-
-def no_browser() -> Any:
-    pytest.fail("the Instagram adapter must not need the browser")
+server = module_server(lambda: instagram_sites([]))
 
 
 @pytest.fixture
@@ -96,21 +73,10 @@ def crawl(server: FixtureServer) -> Any:
 
     def run(accounts: list[IgAccount], url: str = f"https://{HOST}/alex/", max_images: int = 500,
             **switches: Any) -> Crawl:
-        assert server.certificate is not None
-        server.sites.update(instagram_sites(accounts, **switches))
-        server.log.clear()
-        policy = NetworkPolicy(resolve=parse_resolve(server.resolve_args()), allow_dns=False,
-                               ca_cert=server.certificate.cert_pem, min_interval=0, backoff=0.01)
-        site = sites.find(url)
-        sleeps: list[float] = []
-        with NetClient(policy, sleep=sleeps.append) as net:
-            result = CrawlResult()
-            found = list(site.candidates(CrawlContext(net=net, browser=no_browser, max_images=max_images), result))
         # Whatever happened, only the account's own pages were asked for (no image is fetched here).
-        scope = site.scope()
-        assert all(scope.allows(f"https://{host}{path}") for host, path in server.log), server.log
-        assert result.detail, "every outcome says what happened"
-        return Crawl(found, result, list(server.log), sleeps)
+        done = crawl_adapter(server, url, handlers=instagram_sites(accounts, **switches), max_images=max_images)
+        assert done.result.detail, "every outcome says what happened"
+        return done
 
     return run
 
@@ -122,7 +88,7 @@ def test_finds_the_profile_picture_and_every_image_of_the_visible_posts(crawl: A
     found = {c.url: c.kind for c in run.candidates if c.kind is not ImageKind.AVATAR}
     assert found == expected_posts(5)
     assert len(run.candidates) == 1 + 7
-    assert run.paths() == ["/alex/", API]
+    assert run.paths(HOST) == ["/alex/", API]
     assert run.result.pages_visited == 2
     carousel = [c for c in run.candidates if c.page_url == f"https://{HOST}/p/Ccarousel01/"]
     assert [(c.alt, c.caption, c.posted_at, c.found_by) for c in carousel] == [
@@ -143,10 +109,7 @@ def test_another_accounts_post_on_the_profile_is_not_taken(crawl: Any) -> None:
 
 def test_the_images_it_finds_are_really_served(crawl: Any, server: FixtureServer) -> None:
     run = crawl([alex(3)])
-    assert server.certificate is not None
-    policy = NetworkPolicy(resolve=parse_resolve(server.resolve_args()), allow_dns=False,
-                           ca_cert=server.certificate.cert_pem, min_interval=0)
-    with NetClient(policy) as net:
+    with NetClient(fixture_policy(server, min_interval=0)) as net:
         for url in run.urls():
             response = net.get_image(url)
             assert (response.status, response.body) == (200, PHOTO), url
@@ -160,7 +123,7 @@ def test_after_twelve_posts_comes_the_login_wall(crawl: Any) -> None:
     # The 12: the carousel, bob's collaboration (skipped), the video and nine photos.
     assert run.urls(ImageKind.POST) == {image_url(media(n)) for n in ("c-1.jpg", "c-2.jpg")} | {
         image_url(media(f"p-{i}.jpg")) for i in range(9)}
-    assert run.paths() == ["/alex/", API]  # no paging through login-only endpoints
+    assert run.paths(HOST) == ["/alex/", API]  # no paging through login-only endpoints
 
 
 def test_a_private_account_shows_only_its_profile_picture(crawl: Any) -> None:
@@ -207,7 +170,7 @@ def test_429_on_the_profile_call_is_reported_not_waited_out(crawl: Any) -> None:
 def test_429_on_the_profile_page_stops_before_the_profile_call(crawl: Any) -> None:
     run = crawl([alex(5)], rate_limit="429")
     assert run.result.stop is StopReason.RATE_LIMITED
-    assert run.paths() == ["/alex/"]
+    assert run.paths(HOST) == ["/alex/"]
     assert run.candidates == []
 
 
@@ -217,7 +180,7 @@ def test_a_redirect_to_login_or_a_check_is_a_login_wall(crawl: Any, where: str, 
     assert run.result.stop is StopReason.LOGIN_WALL
     assert run.result.detail == f"login wall: Instagram sent a logged-out visitor to {said} instead of the profile"
     assert run.urls() == {OG_IMAGE}
-    assert not any(path.startswith(("/accounts/", "/challenge/")) for path in run.paths())
+    assert not any(path.startswith(("/accounts/", "/challenge/")) for path in run.paths(HOST))
 
 
 def test_a_profile_page_behind_the_login_still_leaves_the_profile_call(crawl: Any) -> None:
@@ -227,7 +190,7 @@ def test_a_profile_page_behind_the_login_still_leaves_the_profile_call(crawl: An
     assert run.urls(ImageKind.AVATAR) == {AVATAR}
     assert len(run.urls()) == 1 + 7
     assert run.result.indexable is None  # the page was not seen
-    assert run.paths() == ["/alex/", API]
+    assert run.paths(HOST) == ["/alex/", API]
 
 
 def test_a_login_page_where_json_was_expected_is_blocked(crawl: Any) -> None:

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from PIL import Image
 
 from faceaudit.crawl import sites
-from faceaudit.crawl.net import AccountScope, NetClient, NetworkPolicy, parse_resolve
-from faceaudit.crawl.sites.base import CrawlContext
+from faceaudit.crawl.net import AccountScope, NetClient
 from faceaudit.crawl.sites.mastodon import Mastodon
 from faceaudit.demo.mastodon_api import (
     FixtureAccount,
@@ -23,7 +20,8 @@ from faceaudit.demo.mastodon_api import (
 )
 from faceaudit.demo.server import FixtureServer, Handler, Reply, Request
 from faceaudit.errors import UsageError
-from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
+from faceaudit.types import ImageKind, StopReason
+from tests.support import Crawl, crawl_adapter, fixture_policy, module_server
 
 HOST = "social.example"
 FILES = f"https://{HOST}/system/media_attachments/files"
@@ -63,28 +61,7 @@ def expected_posts(media_posts: int = 95) -> set[str]:
     return urls
 
 
-@dataclass
-class Crawl:
-    candidates: list[ImageCandidate]
-    result: CrawlResult
-    log: list[tuple[str, str]]
-    sleeps: list[float] = field(default_factory=list)
-
-    def urls(self, kind: ImageKind | None = None) -> set[str]:
-        return {c.url for c in self.candidates if kind is None or c.kind is kind}
-
-    def statuses_requests(self) -> list[str]:
-        return [path for _host, path in self.log if "/statuses" in path]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FixtureServer]:
-    with FixtureServer({HOST: mastodon_handler(HOST, [])}) as running:
-        yield running
-
-
-def no_browser() -> Any:
-    pytest.fail("the Mastodon adapter must not need the browser")
+server = module_server(lambda: {HOST: mastodon_handler(HOST, [])})
 
 
 @pytest.fixture
@@ -92,20 +69,7 @@ def crawl(server: FixtureServer) -> Any:
     """crawl(handler, url=…, max_pages=…, max_images=…) -> Crawl: one adapter run, fresh client."""
 
     def run(handler: Handler, url: str = f"https://{HOST}/@alex", **limits: int) -> Crawl:
-        assert server.certificate is not None
-        server.sites[HOST] = handler
-        server.log.clear()
-        policy = NetworkPolicy(resolve=parse_resolve(server.resolve_args()), allow_dns=False,
-                               ca_cert=server.certificate.cert_pem, min_interval=0, backoff=0.01)
-        site = sites.find(url)
-        sleeps: list[float] = []
-        with NetClient(policy, sleep=sleeps.append) as net:
-            result = CrawlResult()
-            found = list(site.candidates(CrawlContext(net=net, browser=no_browser, **limits), result))
-        # Whatever happened, nothing outside the account was asked for.
-        scope = site.scope()
-        assert all(scope.allows(f"https://{host}{path}") for host, path in server.log), server.log
-        return Crawl(found, result, list(server.log), sleeps)
+        return crawl_adapter(server, url, handlers={HOST: handler}, **limits)
 
     return run
 
@@ -117,9 +81,9 @@ def test_finds_avatar_header_and_every_post_photo_across_three_pages(crawl: Any)
     assert run.urls(ImageKind.BANNER) == {f"https://{HOST}/system/accounts/headers/alex-header.jpg"}
     assert run.urls(ImageKind.POST) == expected_posts(95)
     assert len(run.candidates) == 2 + 96  # no photo twice
-    assert len(run.statuses_requests()) == 3  # 40 + 40 + 15
+    assert len(run.requests("/statuses")) == 3  # 40 + 40 + 15
     assert all("only_media=true" in p and "exclude_reblogs=true" in p and "limit=40" in p
-               for p in run.statuses_requests())
+               for p in run.requests("/statuses"))
     assert run.result.pages_visited == 4  # the lookup and three pages
     post = next(c for c in run.candidates if c.url == f"{FILES}/post-7.jpg")
     assert (post.alt, post.caption, post.page_url, post.found_by) == (
@@ -128,10 +92,7 @@ def test_finds_avatar_header_and_every_post_photo_across_three_pages(crawl: Any)
 
 def test_the_photos_it_finds_are_really_served(crawl: Any, server: FixtureServer) -> None:
     run = crawl(mastodon_handler(HOST, [alex(3)]))
-    assert server.certificate is not None
-    policy = NetworkPolicy(resolve=parse_resolve(server.resolve_args()), allow_dns=False,
-                           ca_cert=server.certificate.cert_pem, min_interval=0)
-    with NetClient(policy) as net:
+    with NetClient(fixture_policy(server, min_interval=0)) as net:
         for url in run.urls():
             response = net.get_image(url)
             assert response.status == 200 and response.body == PHOTO, url
@@ -140,7 +101,7 @@ def test_the_photos_it_finds_are_really_served(crawl: Any, server: FixtureServer
 def test_a_full_last_page_means_one_more_empty_page_then_the_end(crawl: Any) -> None:
     run = crawl(mastodon_handler(HOST, [alex(80)]))
     assert run.result.stop is StopReason.END
-    assert len(run.statuses_requests()) == 3
+    assert len(run.requests("/statuses")) == 3
     assert run.urls(ImageKind.POST) == expected_posts(80)
 
 
@@ -151,7 +112,7 @@ def test_boosts_are_skipped_even_when_the_server_sends_them(crawl: Any, server: 
     assert run.urls(ImageKind.POST) == expected_posts(95)
     assert not any("bob-" in url for url in run.urls())
     # The server did send them: the boosts are the newest posts, on the first page.
-    first_page = json.loads(handler(Request(HOST, run.statuses_requests()[0].split("?")[0],
+    first_page = json.loads(handler(Request(HOST, run.requests("/statuses")[0].split("?")[0],
                                             {"only_media": ["true"], "exclude_reblogs": ["true"], "limit": ["40"]},
                                             {})).body)
     assert sum(1 for status in first_page if status["reblog"]) == 5
@@ -161,7 +122,7 @@ def test_max_pages_stops_with_cap(crawl: Any) -> None:
     run = crawl(mastodon_handler(HOST, [alex(95)]), max_pages=2)
     assert run.result.stop is StopReason.CAP
     assert "2 pages" in run.result.detail
-    assert len(run.statuses_requests()) == 2
+    assert len(run.requests("/statuses")) == 2
     assert run.urls(ImageKind.POST) == {f"{FILES}/post-{i}.jpg" for i in range(15, 95)}  # newest first
 
 
@@ -169,7 +130,7 @@ def test_max_images_stops_with_cap(crawl: Any) -> None:
     run = crawl(mastodon_handler(HOST, [alex(95)]), max_images=10)
     assert run.result.stop is StopReason.CAP
     assert len(run.candidates) == 10
-    assert len(run.statuses_requests()) == 1
+    assert len(run.requests("/statuses")) == 1
 
 
 def test_a_server_closed_to_guests_is_blocked_with_its_own_message(crawl: Any) -> None:
@@ -185,7 +146,7 @@ def test_rate_limited_after_the_first_page(crawl: Any) -> None:
     assert run.result.detail.startswith("429")
     assert len(run.urls(ImageKind.POST)) == 40  # the first page still counts
     assert run.sleeps == []  # a five-minute reset is reported, not waited out
-    assert len(run.statuses_requests()) == 2
+    assert len(run.requests("/statuses")) == 2
 
 
 def test_unknown_user_is_not_found(crawl: Any) -> None:

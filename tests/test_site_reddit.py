@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from PIL import Image
 
 from faceaudit.crawl import sites
-from faceaudit.crawl.net import AccountScope, NetClient, NetworkPolicy, parse_resolve
-from faceaudit.crawl.sites.base import CrawlContext
+from faceaudit.crawl.net import AccountScope, NetClient
 from faceaudit.crawl.sites.reddit import Reddit
 from faceaudit.demo.platforms.reddit import (
     DEFAULT_AVATAR,
@@ -25,7 +22,8 @@ from faceaudit.demo.platforms.reddit import (
 )
 from faceaudit.demo.server import FixtureServer, Handler, Request
 from faceaudit.errors import UsageError
-from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
+from faceaudit.types import ImageKind, StopReason
+from tests.support import Crawl, crawl_adapter, fixture_policy, module_server
 
 WWW = "www.reddit.com"
 
@@ -70,28 +68,7 @@ EXPECTED_POSTS = {"https://i.redd.it/direct.jpg", _preview(pic("g-one.jpg")), _p
 STILL = _preview(pic("still.jpg"), "external-preview.redd.it")
 
 
-@dataclass
-class Crawl:
-    candidates: list[ImageCandidate]
-    result: CrawlResult
-    log: list[tuple[str, str]]
-    sleeps: list[float] = field(default_factory=list)
-
-    def urls(self, kind: ImageKind | None = None) -> set[str]:
-        return {c.url for c in self.candidates if kind is None or c.kind is kind}
-
-    def listing_requests(self) -> list[str]:
-        return [path for _host, path in self.log if "/submitted.json" in path]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FixtureServer]:
-    with FixtureServer(reddit_sites([])) as running:
-        yield running
-
-
-def no_browser() -> Any:
-    pytest.fail("the Reddit adapter must not need the browser")
+server = module_server(lambda: reddit_sites([]))
 
 
 @pytest.fixture
@@ -99,20 +76,9 @@ def crawl(server: FixtureServer) -> Any:
     """crawl(sites, url=…, max_pages=…) -> Crawl: one adapter run with a fresh client."""
 
     def run(handlers: dict[str, Handler], url: str = "https://www.reddit.com/user/alex_e", **limits: int) -> Crawl:
-        assert server.certificate is not None
-        server.sites.update(handlers)
-        server.log.clear()
-        policy = NetworkPolicy(resolve=parse_resolve(server.resolve_args()), allow_dns=False,
-                               ca_cert=server.certificate.cert_pem, min_interval=0, backoff=0.01)
-        site = sites.find(url)
-        assert isinstance(site, Reddit)
-        sleeps: list[float] = []
-        with NetClient(policy, sleep=sleeps.append) as net:
-            result = CrawlResult()
-            found = list(site.candidates(CrawlContext(net=net, browser=no_browser, **limits), result))
-        scope = site.scope()
-        assert all(scope.allows(f"https://{host}{path}") for host, path in server.log), server.log
-        return Crawl(found, result, list(server.log), sleeps)
+        done = crawl_adapter(server, url, handlers=handlers, **limits)
+        assert isinstance(done.site, Reddit)
+        return done
 
     return run
 
@@ -138,7 +104,7 @@ def test_finds_avatar_banner_and_the_images_of_every_own_post(crawl: Any) -> Non
     assert run.result.facts == {"noindex": False, "posts_visible": 5}
     assert run.result.indexable is True
     assert all("raw_json=1" in path for _host, path in run.log if path.startswith("/user/"))
-    assert "limit=100" in run.listing_requests()[0] and "sort=new" in run.listing_requests()[0]
+    assert "limit=100" in run.requests("/submitted.json")[0] and "sort=new" in run.requests("/submitted.json")[0]
 
 
 def test_urls_are_unescaped_even_if_reddit_ignores_raw_json(crawl: Any) -> None:
@@ -163,8 +129,8 @@ def test_default_avatars_are_skipped_and_a_snoovatar_is_taken(crawl: Any) -> Non
 def test_pages_follow_after_until_the_end(crawl: Any) -> None:
     run = crawl(reddit_sites([alex(240)], page_size=100))
     assert run.result.stop is StopReason.END
-    assert len(run.listing_requests()) == 3
-    assert "after=t3_" in run.listing_requests()[1]
+    assert len(run.requests("/submitted.json")) == 3
+    assert "after=t3_" in run.requests("/submitted.json")[1]
     assert run.urls(ImageKind.POST) == EXPECTED_POSTS | {f"https://i.redd.it/old-{i}.jpg" for i in range(240)}
 
 
@@ -172,7 +138,7 @@ def test_max_pages_stops_with_cap(crawl: Any) -> None:
     run = crawl(reddit_sites([alex(240)], page_size=100), max_pages=2)
     assert run.result.stop is StopReason.CAP
     assert "2 pages" in run.result.detail
-    assert len(run.listing_requests()) == 2
+    assert len(run.requests("/submitted.json")) == 2
     assert len(run.urls(ImageKind.POST)) == 5 + 194  # 200 posts: the six of each kind (5 post images), 194 old
 
 
@@ -180,14 +146,14 @@ def test_a_repeated_cursor_ends_the_listing(crawl: Any) -> None:
     run = crawl(reddit_sites([alex(240)], page_size=100, repeat_cursor=True))
     assert run.result.stop is StopReason.END
     assert "repeated a cursor" in run.result.detail
-    assert len(run.listing_requests()) == 2
+    assert len(run.requests("/submitted.json")) == 2
 
 
 def test_a_suspended_account_is_reported(crawl: Any) -> None:
     run = crawl(reddit_sites([alex(suspended=True)]))
     assert run.result.stop is StopReason.NOT_FOUND
     assert "suspended" in run.result.detail and run.result.facts == {"is_suspended": True}
-    assert run.candidates == [] and run.listing_requests() == []
+    assert run.candidates == [] and run.requests("/submitted.json") == []
 
 
 def test_an_unknown_user_is_not_found(crawl: Any) -> None:
@@ -232,16 +198,13 @@ def test_rate_limited_after_the_first_page_keeps_what_was_found(crawl: Any) -> N
     account = alex(150)
     run = crawl(reddit_sites([account], page_size=100, failure="rate_limited", failing="next"))
     assert run.result.stop is StopReason.RATE_LIMITED
-    assert len(run.listing_requests()) == 2
+    assert len(run.requests("/submitted.json")) == 2
     assert len(run.urls(ImageKind.POST)) == 5 + 94  # the first 100 posts: six of each kind and 94 old ones
 
 
 def test_the_images_it_finds_are_really_served(crawl: Any, server: FixtureServer) -> None:
     run = crawl(reddit_sites([alex()]))
-    assert server.certificate is not None
-    policy = NetworkPolicy(resolve=parse_resolve(server.resolve_args()), allow_dns=False,
-                           ca_cert=server.certificate.cert_pem, min_interval=0)
-    with NetClient(policy) as net:
+    with NetClient(fixture_policy(server, min_interval=0)) as net:
         for url in run.urls():
             response = net.get_image(url)
             assert (response.status, response.body) == (200, PHOTO), url

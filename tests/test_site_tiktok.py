@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from PIL import Image
 
 from faceaudit.crawl import sites
-from faceaudit.crawl.net import AccountScope, NetClient, NetworkPolicy, parse_resolve
-from faceaudit.crawl.sites.base import CrawlContext
+from faceaudit.crawl.net import AccountScope, NetClient
 from faceaudit.crawl.sites.tiktok import TikTok
 from faceaudit.demo.platforms.tiktok import (
     HOST,
@@ -27,7 +24,8 @@ from faceaudit.demo.platforms.tiktok import (
 )
 from faceaudit.demo.server import FixtureServer, Request
 from faceaudit.errors import UsageError
-from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
+from faceaudit.types import ImageKind, StopReason
+from tests.support import Crawl, crawl_adapter, fixture_policy, module_server
 
 
 def jpeg() -> bytes:
@@ -60,25 +58,7 @@ def expected(videos: int = 3) -> dict[str, ImageKind]:
     return found | {photo_url(media(n)): ImageKind.POST for n in ("photo-a", "photo-b")}
 
 
-@dataclass
-class Crawl:
-    candidates: list[ImageCandidate]
-    result: CrawlResult
-    log: list[tuple[str, str]]
-    sleeps: list[float] = field(default_factory=list)
-
-    def found(self) -> dict[str, ImageKind]:
-        return {c.url: c.kind for c in self.candidates}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FixtureServer]:
-    with FixtureServer(tiktok_sites([])) as running:
-        yield running
-
-
-def no_browser() -> Any:
-    pytest.fail("the TikTok adapter reads the page over plain HTTP")
+server = module_server(lambda: tiktok_sites([]))
 
 
 @pytest.fixture
@@ -87,20 +67,10 @@ def crawl(server: FixtureServer) -> Any:
 
     def run(accounts: list[TtAccount], url: str = f"https://{HOST}/@alex", max_images: int = 500,
             **switches: Any) -> Crawl:
-        assert server.certificate is not None
-        server.sites.update(tiktok_sites(accounts, **switches))
-        server.log.clear()
-        policy = NetworkPolicy(resolve=parse_resolve(server.resolve_args()), allow_dns=False,
-                               ca_cert=server.certificate.cert_pem, min_interval=0, backoff=0.01)
-        site = sites.find(url)
-        sleeps: list[float] = []
-        with NetClient(policy, sleep=sleeps.append) as net:
-            result = CrawlResult()
-            found = list(site.candidates(CrawlContext(net=net, browser=no_browser, max_images=max_images), result))
-        scope = site.scope()
-        assert all(scope.allows(f"https://{host}{path}") for host, path in server.log), server.log
-        assert result.detail, "every outcome says what happened"
-        return Crawl(found, result, list(server.log), sleeps)
+        done = crawl_adapter(server, url, handlers=tiktok_sites(accounts, **switches), max_images=max_images,
+                             no_browser="the TikTok adapter reads the page over plain HTTP")
+        assert done.result.detail, "every outcome says what happened"
+        return done
 
     return run
 
@@ -129,10 +99,7 @@ def test_a_repost_of_someone_elses_video_is_skipped(crawl: Any) -> None:
 
 def test_the_images_it_finds_are_really_served(crawl: Any, server: FixtureServer) -> None:
     run = crawl([alex(2)])
-    assert server.certificate is not None
-    policy = NetworkPolicy(resolve=parse_resolve(server.resolve_args()), allow_dns=False,
-                           ca_cert=server.certificate.cert_pem, min_interval=0)
-    with NetClient(policy) as net:
+    with NetClient(fixture_policy(server, min_interval=0)) as net:
         for url in run.found():
             response = net.get_image(url)
             assert (response.status, response.body) == (200, PHOTO), url

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import pytest
 from PIL import Image
 
 from faceaudit.crawl import sites
-from faceaudit.crawl.browser import BrowserInfo, BrowserSession
-from faceaudit.crawl.net import NetworkPolicy, parse_resolve
-from faceaudit.crawl.sites.base import CrawlContext
+from faceaudit.crawl.browser import BrowserSession
 from faceaudit.crawl.sites.x import X
 from faceaudit.demo.photos import Photo
 from faceaudit.demo.platforms.x import (
@@ -26,6 +23,7 @@ from faceaudit.demo.platforms.x import (
 from faceaudit.demo.server import FixtureServer
 from faceaudit.errors import UsageError
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
+from tests.support import crawl_rendered, module_browser_session, module_server
 
 
 def photo(name: str) -> Photo:
@@ -46,28 +44,15 @@ BARE = XAccount("bare_alex", "Bare", id="333")  # no picture, no header, no post
 ACCOUNTS = [ALEX, LOCKED, BARE]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FixtureServer]:
-    with FixtureServer(x_sites(ACCOUNTS)) as fixture:
-        yield fixture
+server = module_server(lambda: x_sites(ACCOUNTS))
 
 
-@pytest.fixture(scope="module")
-def session(chromium: BrowserInfo, server: FixtureServer) -> Iterator[BrowserSession]:
-    assert server.certificate is not None
-    policy = NetworkPolicy(resolve=parse_resolve(server.resolve_args()), allow_dns=False,
-                           ca_cert=server.certificate.cert_pem, timeout=15)
-    with BrowserSession(policy, browser=chromium, scroll_wait=0.1) as browser:
-        yield browser
+session = module_browser_session()
 
 
 def crawl(url: str, session: BrowserSession, server: FixtureServer, mode: str = "page",
           **limits: int) -> tuple[list[ImageCandidate], CrawlResult]:
-    server.sites.update(x_sites(ACCOUNTS, mode))
-    server.log.clear()
-    ctx = CrawlContext(net=None, browser=lambda: session, max_scrolls=1, **limits)  # type: ignore[arg-type]
-    result = CrawlResult()
-    return list(sites.find(url).candidates(ctx, result)), result
+    return crawl_rendered(url, session, server, x_sites(ACCOUNTS, mode), **limits)
 
 
 @pytest.mark.parametrize("url", [

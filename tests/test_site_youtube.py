@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from faceaudit.crawl import sites
-from faceaudit.crawl.net import AccountScope, NetClient, NetworkPolicy, parse_resolve
-from faceaudit.crawl.sites.base import CrawlContext
+from faceaudit.crawl.net import AccountScope, NetClient
 from faceaudit.crawl.sites.youtube import YouTube
 from faceaudit.demo.platforms.youtube import (
     FixtureChannel,
@@ -22,7 +20,8 @@ from faceaudit.demo.platforms.youtube import (
 )
 from faceaudit.demo.server import FixtureServer
 from faceaudit.errors import UsageError
-from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
+from faceaudit.types import ImageKind, StopReason
+from tests.support import Crawl, crawl_adapter, fixture_policy, module_server
 
 PHOTO = b"\xff\xd8\xff\xe0 a picture"
 CHANNEL_ID = "UCalexExample0123456789"[:24].ljust(24, "x")
@@ -32,48 +31,18 @@ ALEX = FixtureChannel("@alex", CHANNEL_ID, PHOTO, PHOTO, VIDEOS)
 ELSEWHERE = ("consent.youtube.com", "accounts.google.com", "www.google.com")
 
 
-@dataclass
-class Crawl:
-    candidates: list[ImageCandidate]
-    result: CrawlResult
-    log: list[tuple[str, str]]
-
-    def urls(self, kind: ImageKind | None = None) -> set[str]:
-        return {c.url for c in self.candidates if kind is None or c.kind is kind}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FixtureServer]:
-    with FixtureServer(youtube_handlers(ALEX)) as running:
-        yield running
-
-
-def no_browser() -> Any:
-    pytest.fail("the YouTube adapter must not need the browser")
-
-
-def policy(server: FixtureServer) -> NetworkPolicy:
-    assert server.certificate is not None
-    mapped = [*server.resolve_args(), *(f"{host}=127.0.0.1:{server.port}" for host in ELSEWHERE)]
-    return NetworkPolicy(resolve=parse_resolve(mapped), allow_dns=False,
-                         ca_cert=server.certificate.cert_pem, min_interval=0, backoff=0.01)
+server = module_server(lambda: youtube_handlers(ALEX))
 
 
 @pytest.fixture
 def crawl(server: FixtureServer) -> Any:
     def run(channel: FixtureChannel = ALEX, failure: str = "", url: str = "https://www.youtube.com/@alex",
             **limits: int) -> Crawl:
-        server.sites.update(youtube_handlers(channel, failure))
-        server.log.clear()
-        site = sites.find(url)
-        assert isinstance(site, YouTube)
-        with NetClient(policy(server), sleep=lambda _s: None) as net:
-            result = CrawlResult()
-            found = list(site.candidates(CrawlContext(net=net, browser=no_browser, **limits), result))
-        log = list(server.log)
-        assert all(site.scope().allows(f"https://{host}{path}") for host, path in log), log
-        assert not any(host in ELSEWHERE for host, _path in log)
-        return Crawl(found, result, log)
+        done = crawl_adapter(server, url, handlers=youtube_handlers(channel, failure), extra_resolve=ELSEWHERE,
+                             **limits)
+        assert isinstance(done.site, YouTube)
+        assert not any(host in ELSEWHERE for host, _path in done.log)
+        return done
 
     return run
 
@@ -97,7 +66,8 @@ def test_finds_avatar_largest_banner_and_every_video_thumbnail(crawl: Any, serve
     assert run.result.indexable is True
     assert run.result.facts == {"feed_videos": 4}
     assert run.result.pages_visited == 2
-    with NetClient(policy(server)) as net:  # everything it lists is really served
+    # everything it lists is really served
+    with NetClient(fixture_policy(server, ELSEWHERE, min_interval=0, backoff=0.01)) as net:
         assert all(net.get_image(url).body == PHOTO for url in run.urls())
 
 
