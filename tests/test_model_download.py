@@ -243,6 +243,13 @@ def pin(monkeypatch: pytest.MonkeyPatch, body: bytes, sha256: str | None | bool 
                         ModelPack("buffalo_l", RELEASE_URL, len(body), digest))
 
 
+def publish(routes: Routes, monkeypatch: pytest.MonkeyPatch, body: bytes,
+            sha256: str | None | bool = True) -> None:
+    """`body` is the buffalo_l release: served as GitHub serves it, and pinned in the pack table."""
+    serve_release(routes, body)
+    pin(monkeypatch, body, sha256)
+
+
 class Session:
     """What the user sees: the question, progress, notes; and whether a client was made."""
 
@@ -282,8 +289,7 @@ def test_an_agreed_download_is_checked_unpacked_and_used(
     server: FixtureServer, routes: Routes, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     body = onnx_models.pack_zip()
-    serve_release(routes, body)
-    pin(monkeypatch, body)
+    publish(routes, monkeypatch, body)
     session = Session(server)
 
     faces = engine(root, session).detect(photo())
@@ -306,8 +312,7 @@ def test_a_second_load_does_not_download_again(
     server: FixtureServer, routes: Routes, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     body = onnx_models.pack_zip()
-    serve_release(routes, body)
-    pin(monkeypatch, body)
+    publish(routes, monkeypatch, body)
     engine(root, Session(server)).load()
     requests = len(server.log)
 
@@ -322,8 +327,7 @@ def test_a_wrong_checksum_is_refused_and_leaves_nothing(
     server: FixtureServer, routes: Routes, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     body = onnx_models.pack_zip()
-    serve_release(routes, body)
-    pin(monkeypatch, body, sha256="0" * 64)
+    publish(routes, monkeypatch, body, sha256="0" * 64)
 
     with pytest.raises(EngineUnavailable) as caught:
         engine(root, Session(server)).detect(photo())
@@ -378,8 +382,7 @@ def test_ctrl_c_during_the_download_leaves_no_partial_pack(
     server: FixtureServer, routes: Routes, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     body = onnx_models.pack_zip()
-    serve_release(routes, body)
-    pin(monkeypatch, body)
+    publish(routes, monkeypatch, body)
     session = Session(server)
 
     @contextmanager
@@ -403,8 +406,7 @@ def test_a_zip_with_unsafe_paths_is_refused_and_nothing_is_written(
 ) -> None:
     body = zip_of({**{name: factory().SerializeToString() for name, factory in onnx_models.PACK.items()},
                    member: b"not a model"})
-    serve_release(routes, body)
-    pin(monkeypatch, body)
+    publish(routes, monkeypatch, body)
 
     with pytest.raises(EngineUnavailable, match="unsafe path"):
         engine(root, Session(server)).load()
@@ -417,8 +419,7 @@ def test_a_zip_without_a_recogniser_is_refused_and_the_old_folder_is_kept(
     server: FixtureServer, routes: Routes, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     body = onnx_models.pack_zip((onnx_models.DETECTOR_FILE, onnx_models.LANDMARK_FILE))
-    serve_release(routes, body)
-    pin(monkeypatch, body)
+    publish(routes, monkeypatch, body)
     folder = onnx_models.write_pack(root / "models" / "buffalo_l", (onnx_models.DETECTOR_FILE,))
 
     with pytest.raises(EngineUnavailable, match="the downloaded insightface pack buffalo_l has no recognition model"):
@@ -432,8 +433,7 @@ def test_a_half_unpacked_pack_is_replaced_by_a_complete_one(
     server: FixtureServer, routes: Routes, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     body = onnx_models.pack_zip()
-    serve_release(routes, body)
-    pin(monkeypatch, body)
+    publish(routes, monkeypatch, body)
     onnx_models.write_pack(root / "models" / "buffalo_l", (onnx_models.DETECTOR_FILE,))
 
     assert len(engine(root, Session(server)).detect(photo())) == 1
@@ -447,8 +447,7 @@ def test_only_onnx_files_are_taken_from_the_zip(
     models = {name: factory().SerializeToString() for name, factory in onnx_models.PACK.items()}
     body = zip_of({**{f"buffalo_l/{name}": data for name, data in models.items()},
                    "buffalo_l/run.sh": b"#!/bin/sh", "__MACOSX/buffalo_l/._det_10g.onnx": b"fork"})
-    serve_release(routes, body)
-    pin(monkeypatch, body)
+    publish(routes, monkeypatch, body)
 
     engine(root, Session(server)).load()
 
@@ -471,8 +470,7 @@ def test_without_a_pinned_checksum_the_first_download_is_trusted_recorded_and_sh
     server: FixtureServer, routes: Routes, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     body = onnx_models.pack_zip()
-    serve_release(routes, body)
-    pin(monkeypatch, body, sha256=None)
+    publish(routes, monkeypatch, body, sha256=None)
     session = Session(server)
 
     engine(root, session).load()
@@ -503,8 +501,7 @@ def test_a_model_changed_after_the_download_is_refused_on_the_next_load(
     change: Callable[[Path], Any], problem: str,
 ) -> None:
     body = onnx_models.pack_zip()
-    serve_release(routes, body)
-    pin(monkeypatch, body)
+    publish(routes, monkeypatch, body)
     engine(root, Session(server)).load()
     change(root / "models" / "buffalo_l")
 
