@@ -98,7 +98,7 @@ def enroll_command(
         err.print(f"engine: {name} ({why})")
         replaced = None if add else ws.template()
         face_engine = make_engine(name, model_dir, engine_info=existing.engine_info if existing else None,
-                                  confirm_download=_pack_download())
+                                  download=_pack_download())
         face_engine.load()  # before the spinner: a pack download shows its own progress bar
         with err.status(f"finding faces in {len(photos)} photo(s)…"):
             enrolment = build_template(face_engine, read_photos(photos), existing.faces if existing else ())

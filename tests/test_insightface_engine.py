@@ -308,7 +308,7 @@ def test_a_pack_onnxruntime_cannot_open_raises_engine_unavailable(tmp_path: Path
 def test_a_missing_pack_without_download_permission_fails_without_touching_the_network(
     tmp_path: Path, network_attempts: list[str], downloads: list[str]
 ) -> None:
-    engine = InsightFaceEngine(root=tmp_path / "insightface", confirm_download=never_asked)
+    engine = InsightFaceEngine(root=tmp_path / "insightface")  # no `download`: may not fetch one
 
     with pytest.raises(EngineUnavailable) as caught:
         engine.detect(photo())
@@ -330,8 +330,8 @@ def test_a_declined_download_fails_with_a_hint_naming_model_dir(
         asked.append((pack, size))
         return False
 
-    engine = InsightFaceEngine(pack="buffalo_s", root=tmp_path / "insightface", allow_download=True,
-                               confirm_download=PackDownload(decline, network=no_network))
+    engine = InsightFaceEngine(pack="buffalo_s", root=tmp_path / "insightface",
+                               download=PackDownload(decline, network=no_network))
 
     with pytest.raises(EngineUnavailable) as caught:
         engine.detect(photo())
@@ -342,33 +342,8 @@ def test_a_declined_download_fails_with_a_hint_naming_model_dir(
     assert "--model-dir PATH" in caught.value.hint and "--engine dlib" in caught.value.hint
 
 
-def test_download_permission_without_a_way_to_ask_downloads_nothing(
-    tmp_path: Path, downloads: list[str]
-) -> None:
-    engine = InsightFaceEngine(root=tmp_path / "insightface", allow_download=True)
-
-    with pytest.raises(EngineUnavailable):
-        engine.detect(photo())
-    assert downloads == []
-
-
-def test_a_confirmation_without_a_network_client_asks_nothing_and_downloads_nothing(
-    tmp_path: Path, network_attempts: list[str], downloads: list[str]
-) -> None:
-    engine = InsightFaceEngine(root=tmp_path / "insightface", allow_download=True,
-                               confirm_download=never_asked)
-
-    with pytest.raises(EngineUnavailable) as caught:
-        engine.detect(photo())
-
-    assert "no network client" in caught.value.message
-    assert network_attempts == [] and downloads == []
-    assert not (tmp_path / "insightface").exists()
-
-
 def test_a_missing_model_dir_is_never_downloaded(tmp_path: Path, downloads: list[str]) -> None:
-    engine = InsightFaceEngine(tmp_path / "nowhere", allow_download=True,
-                               confirm_download=never_asked)
+    engine = InsightFaceEngine(tmp_path / "nowhere", download=PackDownload(never_asked, network=no_network))
 
     with pytest.raises(EngineUnavailable) as caught:
         engine.detect(photo())

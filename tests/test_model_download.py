@@ -282,7 +282,7 @@ def root(tmp_path: Path) -> Path:
 
 
 def engine(root: Path, session: Session) -> InsightFaceEngine:
-    return InsightFaceEngine(root=root, allow_download=True, confirm_download=session.download())
+    return InsightFaceEngine(root=root, download=session.download())
 
 
 def test_an_agreed_download_is_checked_unpacked_and_used(
@@ -366,7 +366,7 @@ def test_a_connection_failure_says_what_happened_and_how_to_go_on_offline(
                       min_interval=0, retries=1, backoff=0.01), sleep=lambda seconds: None))
 
     with pytest.raises(EngineUnavailable) as caught:
-        InsightFaceEngine(root=root, allow_download=True, confirm_download=offline).load()
+        InsightFaceEngine(root=root, download=offline).load()
 
     error = caught.value
     assert error.message.startswith("downloading insightface pack buffalo_l failed: "
@@ -394,7 +394,7 @@ def test_ctrl_c_during_the_download_leaves_no_partial_pack(
 
     download = PackDownload(session.confirm, session.network, progress=interrupted)
     with pytest.raises(KeyboardInterrupt):
-        InsightFaceEngine(root=root, allow_download=True, confirm_download=download).load()
+        InsightFaceEngine(root=root, download=download).load()
 
     assert leftovers(root / "models") == []
 

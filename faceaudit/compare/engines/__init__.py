@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from faceaudit.compare.engines.base import Availability, FaceEngine
 from faceaudit.errors import EngineUnavailable, UsageError
+
+if TYPE_CHECKING:  # importing it at run time would pull in the network stack for every engine
+    from faceaudit.compare.engines.insightface_download import PackDownload
 
 ENGINES = ("insightface", "dlib")
 
@@ -49,15 +51,15 @@ def resolve_engine_name(requested: str, model_dir: Path | None = None) -> tuple[
 
 def make_engine(name: str, model_dir: Path | None = None, *,
                 engine_info: dict[str, Any] | None = None,
-                confirm_download: Callable[[str, int | None], bool] | None = None) -> FaceEngine:
+                download: PackDownload | None = None) -> FaceEngine:
     """An engine instance. `engine_info` is a template's recorded `describe()`: the engine made
-    must produce embeddings comparable with it (same model), or EngineUnavailable says why."""
+    must produce embeddings comparable with it (same model), or EngineUnavailable says why.
+    `download`: how insightface may fetch a missing pack (asking first); None never downloads."""
     if name == "insightface":
         from faceaudit.compare.engines.insightface_engine import DEFAULT_PACK, InsightFaceEngine
 
         pack = (engine_info or {}).get("pack", DEFAULT_PACK)
-        engine: FaceEngine = InsightFaceEngine(model_dir, pack=pack, allow_download=confirm_download is not None,
-                                               confirm_download=confirm_download)
+        engine: FaceEngine = InsightFaceEngine(model_dir, pack=pack, download=download)
     else:
         engine = engine_class(name)(model_dir)
     if engine_info is not None:

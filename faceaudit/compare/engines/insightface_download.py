@@ -75,8 +75,7 @@ class PackDownload:
     applies the caller's policy (the CLI builds one; tests point one at a local server), and
     where to show progress and the zip's hash.
 
-    It is called like a plain (pack, size) -> bool confirmation, so it travels through
-    `make_engine(confirm_download=...)` unchanged.
+    Calling it asks for the agreement: (pack, size in bytes) -> go ahead?
     """
 
     confirm: Callable[[str, int | None], bool]

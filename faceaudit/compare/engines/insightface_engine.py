@@ -13,7 +13,6 @@ to the size, through the network client its caller gives it.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
@@ -48,7 +47,6 @@ LICENCE = (
     "(insightface README); the insightface code itself is MIT-licensed"
 )
 
-ConfirmDownload = Callable[[str, int | None], bool]  # (pack, size in bytes) -> go ahead?
 
 
 def default_root() -> Path:
@@ -163,8 +161,8 @@ class InsightFaceEngine(FaceEngine):
     confident_score = 0.9  # detection probability
     min_enrol_score = 0.7
     parallelism = "threads"
-    # confirm_download holds callables and a network client: a scan never downloads.
-    _model_attributes = ("_app", "_models", "confirm_download")
+    # `download` holds callables and a network client: a scan never downloads.
+    _model_attributes = ("_app", "_models", "download")
 
     def __init__(
         self,
@@ -172,19 +170,17 @@ class InsightFaceEngine(FaceEngine):
         *,
         pack: str = DEFAULT_PACK,
         root: Path | None = None,
-        allow_download: bool = False,
-        confirm_download: ConfirmDownload | PackDownload | None = None,
+        download: PackDownload | None = None,
     ) -> None:
-        """A download happens only with `allow_download` and a PackDownload as
-        `confirm_download`: it carries the user's agreement and the network client to use."""
+        """A missing pack is downloaded only when `download` is given: it carries the user's
+        agreement (asked first), the network client to use and where to show progress."""
         if pack not in PACK_SIZES:
             raise UsageError(f"unknown insightface model pack {pack!r}",
                              f"choose one of: {', '.join(PACK_SIZES)}")
         super().__init__(model_dir)
         self.pack = pack
         self.root = root or default_root()
-        self.allow_download = allow_download
-        self.confirm_download = confirm_download
+        self.download = download
         self._app: Any = None
         self._models: PackContents | None = None
 
@@ -232,7 +228,7 @@ class InsightFaceEngine(FaceEngine):
         if not contents.complete:
             if self.model_dir is not None:
                 raise EngineUnavailable(f"--model-dir {_pack_problem(contents)}", OFFLINE_HINT)
-            if not self.allow_download:
+            if self.download is None:
                 raise EngineUnavailable(
                     f"no usable insightface pack {self.pack}: {_pack_problem(contents)}",
                     f"`faceaudit enroll --engine insightface` downloads it "
@@ -252,11 +248,8 @@ class InsightFaceEngine(FaceEngine):
     def _download(self) -> None:
         """Ask, then download, check and unpack the pack into its folder (never half of it)."""
         pack = MODEL_PACKS[self.pack]
-        download = self.confirm_download
-        if not isinstance(download, PackDownload):
-            raise EngineUnavailable(
-                f"insightface pack {self.pack} ({about(pack.size)}) is not here, and this "
-                "command has no network client to download it with", OFFLINE_HINT)
+        download = self.download
+        assert download is not None  # _load checked it
         if not download(self.pack, pack.size):
             raise EngineUnavailable(
                 f"insightface pack {self.pack} ({about(pack.size)}) was not downloaded", OFFLINE_HINT)
