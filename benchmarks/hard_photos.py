@@ -6,14 +6,19 @@ that pass (on a few frames of an animation), then, only when it finds nothing, t
 turns (on a copy of at most TURN_MAX_SIDE) and the small-face pass on large photos. Photos with a face stop at the first step
 that finds it, so the extra cost falls on photos without one.
 
-    .venv/bin/python benchmarks/hard_photos.py [--repeat N]
+    .venv/bin/python benchmarks/hard_photos.py [--repeat N] [--turns]
 
 Uses ../shared/faces when present and generated images (skimage's astronaut and coffee) always.
+--turns: what searching the turns for large faces only costs in found faces and saves in time.
+Every photo of ../shared/faces (people, groups, unlabelled) whose face the upright search
+finds is turned 90, 180 and 270 degrees, as if its orientation had been lost, and searched
+with find_faces; the turn that brings it upright is also searched as before (upsampled).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import io
 import statistics
 import time
@@ -27,6 +32,7 @@ from skimage import data as skdata
 from faceaudit.compare import imageio
 from faceaudit.compare.engines.dlib_engine import DETECT_MAX_SIDE, DlibEngine
 from faceaudit.compare.faces import TURN_MAX_SIDE, find_faces
+from faceaudit.types import DetectedFace
 
 FACES = Path(__file__).resolve().parents[1].parent / "shared" / "faces"
 SHARED = [
@@ -109,14 +115,64 @@ def steps(name: str, data: bytes, engine: DlibEngine, repeat: int) -> None:
     fast = seconds(lambda: engine.detect_fast(rgb), repeat)
     small = seconds(lambda: engine.detect_small_faces(rgb), repeat)
     turned = [np.ascontiguousarray(np.rot90(rgb, k)) for k in (1, 2, 3)]
-    turns = seconds(lambda: [engine.detect_fast(t, max_side=TURN_MAX_SIDE) for t in turned], repeat)
+    turns = seconds(lambda: [engine.detect_fast(t, max_side=TURN_MAX_SIDE, large_faces_only=True)
+                             for t in turned], repeat)
     print(f"{name:34} decode {decode:5.2f}  upright {fast:5.2f}  three turns {turns:5.2f}  "
           f"{engine.small_face_pass(rgb) or 'no small-face pass'}: {small:5.2f}")
+
+
+class UpsampledTurns(DlibEngine):
+    """DlibEngine searching turns as before large_faces_only: upsampled like the upright pass."""
+
+    def detect_fast(self, image: np.ndarray, *, max_side: int = DETECT_MAX_SIDE,
+                    large_faces_only: bool = False) -> list[DetectedFace]:
+        return super().detect_fast(image, max_side=max_side)
+
+
+def turned_photos(engine: DlibEngine) -> None:
+    """Faces found and time taken by find_faces on turned photos, with the turns searched for
+    large faces only (now) and upsampled (before). See --turns."""
+    if not (FACES / "labels.csv").is_file():
+        print(f"({FACES} not found: nothing to turn)")
+        return
+    with (FACES / "labels.csv").open(newline="") as labels:
+        names = [row["file"] for row in csv.DictReader(labels)
+                 if row["file"].startswith(("people/", "groups/", "unlabelled/"))]
+    before = UpsampledTurns()
+    turned: list[tuple[str, int, bytes]] = []
+    photos = 0
+    for name in names:
+        try:
+            rgb = imageio.decode((FACES / name).read_bytes(), source=name).rgb
+        except Exception:  # noqa: BLE001 - a photo faceaudit refuses is not a turned photo
+            continue
+        photos += 1
+        if engine.detect_fast(rgb):
+            turned += [(name, k, png(np.ascontiguousarray(np.rot90(rgb, k)))) for k in (1, 2, 3)]
+    print(f"\nturned photos: {len(turned) // 3} of {photos} photos in {FACES} show a face upright; "
+          f"each turned 90, 180 and 270 degrees = {len(turned)} searches")
+    for label, searcher in (("turns for large faces only (now)", engine), ("turns upsampled (before)", before)):
+        right = wrong = 0
+        missed: list[str] = []
+        started = time.perf_counter()
+        for name, k, data in turned:
+            search = find_faces(searcher, data, source=name)
+            if search.faces and search.rotation == (4 - k) % 4 * 90:
+                right += 1
+            elif search.faces:
+                wrong += 1
+            else:
+                missed.append(f"{name} rot{k * 90}")
+        took = time.perf_counter() - started
+        print(f"  {label:34} turned back right {right}/{len(turned)}, a face found at another turn "
+              f"{wrong}, none {len(missed)}; {took / len(turned) * 1000:5.1f} ms per photo"
+              + (f"  [missed: {', '.join(missed[:6])}{' …' if len(missed) > 6 else ''}]" if missed else ""))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
+    parser.add_argument("--turns", action="store_true", help="only the turned-photo comparison")
     args = parser.parse_args()
     before, after = DlibEngine(small_faces=False), DlibEngine()
     before.load()
@@ -124,6 +180,9 @@ def main() -> None:
     warm = np.zeros((200, 200, 3), dtype=np.uint8)
     before.detect(warm)
     after.detect(warm)
+    if args.turns:
+        turned_photos(after)
+        return
 
     print(f"dlib HOG, upsample 1, first pass on a copy of at most {DETECT_MAX_SIDE} px; "
           f"median of {args.repeat} runs; seconds per image including decoding")

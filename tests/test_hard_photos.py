@@ -21,7 +21,7 @@ from skimage import data as skdata
 
 from faceaudit.compare import imageio
 from faceaudit.compare.engines.dlib_engine import TILE_OVERLAP, TILE_SIDE, DlibEngine, _tiles
-from faceaudit.compare.faces import FaceSearch, find_faces
+from faceaudit.compare.faces import TURN_MAX_SIDE, FaceSearch, find_faces
 from faceaudit.compare.imageio import DecodedImage
 from faceaudit.compare.matcher import Matcher
 from faceaudit.scan import _analyse, _Fetched
@@ -155,6 +155,34 @@ def test_an_animation_is_searched_in_a_few_frames_keeping_the_one_with_most_face
     assert search.tried == ["upright", "frame 3", "frame 6"]
     assert (search.frame, len(search.faces), search.rotation) == (frame, faces, 0)
     assert min(float(f.embedding @ embedding) for f in search.faces) >= engine.thresholds.you
+
+
+def _photo_with_face(rgb: np.ndarray, box: Box, face_height: int, width: int, height: int) -> np.ndarray:
+    """A `width` x `height` photo without a face, with the face of `rgb` pasted in at
+    `face_height` pixels tall."""
+    scale = face_height / box.height
+    face = np.asarray(Image.fromarray(rgb).resize(
+        (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)), Image.Resampling.LANCZOS))
+    # The face with a margin of one face height around it (HOG needs some surroundings).
+    left, top = (max(0, round(v * scale) - face_height) for v in (box.left, box.top))
+    face = face[top : top + 3 * face_height, left : left + 3 * face_height]
+    photo = scene(width, height)
+    photo[10 : 10 + face.shape[0], 10 : 10 + face.shape[1]] = face
+    return photo
+
+
+@pytest.mark.parametrize(("face_height", "photo_side", "upsampled", "large_only"), [
+    (140, 800, 1, 1),  # a large face: found either way
+    (45, 800, 1, 0),  # under HOG's 80 px window in a copy over 320 px: left to the upsampled pass
+    (45, 300, 1, 1),  # a copy of 320 px or less is upsampled all the same
+])
+def test_turns_search_large_faces_only_except_in_small_copies(
+        engine, face, face_height, photo_side, upsampled, large_only):
+    rgb, box, _ = face
+    photo = _photo_with_face(rgb, box, face_height, photo_side, photo_side)
+
+    assert len(engine.detect_fast(photo)) == upsampled
+    assert len(engine.detect_fast(photo, large_faces_only=True)) == large_only
 
 
 # --- a small face in a large photo ----------------------------------------------------------
@@ -306,11 +334,14 @@ def test_check_finds_a_sideways_face_and_boxes_it_in_the_photo_as_displayed(tmp_
     assert (turned["rotation"], turned["frame"]) == (90, 0)
     assert turned["faces"][0]["verdict"] == "you"
     height = rgb.shape[0]  # a clockwise turn takes (x, y) to (height - y, x)
-    assert turned["faces"][0]["box"] == [height - box.bottom, box.left, height - box.top, box.right]
+    expected = [height - box.bottom, box.left, height - box.top, box.right]
+    # Turns are searched without upsampling, so HOG's box is a few pixels off the upright one;
+    # a wrong turn back would be off by the face's distance from the photo's centre line.
+    assert max(abs(a - b) for a, b in zip(turned["faces"][0]["box"], expected, strict=True)) <= 12
 
 
 def test_a_scan_keeps_a_thumbnail_of_a_sideways_face_turned_upright(tmp_path, engine, face):
-    rgb, box, embedding = face
+    rgb, _, embedding = face
     sideways = encode(Image.fromarray(rgb).transpose(Image.Transpose.ROTATE_270), "PNG")
     candidate = ImageCandidate("https://example.org/me.png", "https://example.org/", ImageKind.POST, "img")
     with Workspace.open(tmp_path / "home") as ws:
@@ -323,6 +354,8 @@ def test_a_scan_keeps_a_thumbnail_of_a_sideways_face_turned_upright(tmp_path, en
         ((_, stored),) = ws.thumbnails()
     assert (status, yours) == ("analysed", 1)
     thumbnail = np.asarray(Image.open(io.BytesIO(stored)).convert("RGB"), dtype=np.float32)
-    expected = imageio.decode(imageio.to_jpeg_thumbnail(rgb, tuple(box.as_list())), source="x").rgb
+    # Turned back, the sideways photo is `rgb` again, searched as turns are: for large faces.
+    (upright,) = engine.detect_fast(rgb, max_side=TURN_MAX_SIDE, large_faces_only=True)
+    expected = imageio.decode(imageio.to_jpeg_thumbnail(rgb, tuple(upright.box.as_list())), source="x").rgb
     assert thumbnail.shape == expected.shape
     assert np.abs(thumbnail - expected).mean() < 4  # the upright face, not a sideways crop

@@ -9,8 +9,9 @@ they all see the same faces. The search stops at the first step that finds a fac
 2. the image turned 90, 180 and 270 degrees: photos whose orientation was lost on the way
    (an EXIF tag stripped, a scan, a screenshot) show faces sideways or upside down, and the
    detectors find upright faces only. Such photos are mostly portraits, so with a two-pass
-   engine the turns are searched on a copy of at most TURN_MAX_SIDE, for faces of about a
-   twentieth of the photo's long side or more;
+   engine the turns are searched on a copy of at most TURN_MAX_SIDE for large faces only (at
+   least 80 px in that copy: a tenth of a large photo's long side), a quarter of the cost of
+   an upright search (measured: benchmarks/hard_photos.py --turns);
 3. the engine's small-face pass, if it has one (DlibEngine: large photos at full resolution).
 
 Steps 2 and 3 search the first frame only. A photo without a face pays for every step:
@@ -68,7 +69,8 @@ class SmallFaceEngine(Protocol):
     """An engine whose `detect` is a fast pass followed, when that finds nothing, by a slower
     pass for small faces, and which can run the two apart (DlibEngine)."""
 
-    def detect_fast(self, image: RGBImage, *, max_side: int = ...) -> list[DetectedFace]: ...
+    def detect_fast(self, image: RGBImage, *, max_side: int = ...,
+                    large_faces_only: bool = ...) -> list[DetectedFace]: ...
     def small_face_pass(self, image: RGBImage) -> str | None: ...
     def detect_small_faces(self, image: RGBImage) -> list[DetectedFace]: ...
 
@@ -100,7 +102,7 @@ def find_faces(engine: FaceEngine, data: bytes, *, source: str) -> FaceSearch:
         turned = np.ascontiguousarray(np.rot90(image.rgb, turn // 90))
         tried.append(f"rot{turn}")
         if two_pass is not None:
-            faces = two_pass.detect_fast(turned, max_side=TURN_MAX_SIDE)
+            faces = two_pass.detect_fast(turned, max_side=TURN_MAX_SIDE, large_faces_only=True)
         else:
             faces = engine.detect(turned)
         if faces:
