@@ -23,6 +23,7 @@ onnx_models = pytest.importorskip("onnx_models")  # tests/onnx_models.py; needs 
 from faceaudit.compare.engines import insightface_engine  # noqa: E402
 from faceaudit.compare.engines.insightface_engine import (  # noqa: E402
     PACK_SIZES,
+    SPINNING,
     InsightFaceEngine,
     PackDownload,
     pack_status,
@@ -244,6 +245,16 @@ def test_only_the_detection_and_recognition_models_are_kept(tmp_path: Path) -> N
     assert set(models) == {"detection", "recognition"}
     assert Path(models["detection"].model_file).name == "det_10g.onnx"
     assert Path(models["recognition"].model_file).name == "w600k_r50.onnx"
+
+
+def test_both_sessions_let_idle_threads_sleep_instead_of_spinning(tmp_path: Path) -> None:
+    # Two sessions with spinning threads on two cores slow each other down (see _open).
+    engine = engine_with_pack(tmp_path)
+    engine.load()
+
+    for task in ("detection", "recognition"):
+        session = engine._app.models[task].session
+        assert session.get_session_options().get_session_config_entry(SPINNING) == "0", task
 
 
 def test_the_extra_models_in_the_test_pack_are_ones_insightface_would_load(tmp_path: Path) -> None:
