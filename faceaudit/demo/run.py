@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from faceaudit import consent
-from faceaudit.compare.engines.dlib_engine import DlibEngine
+from faceaudit.compare.engines import engine_class
+from faceaudit.compare.engines.base import FaceEngine
 from faceaudit.compare.matcher import Matcher
 from faceaudit.compare.reference import ReferencePhoto, build_template
 from faceaudit.crawl import sites
@@ -36,13 +37,20 @@ def run_demo(progress: ScanProgress | None = None) -> tuple[Any, dict[str, Any]]
     return report, extra
 
 
+def demo_engine() -> FaceEngine:
+    """The demo runs on sface, the default engine, whose models come with the installed
+    packages; dlib only where sface's model wheel is missing (`doctor` says why)."""
+    sface = engine_class("sface")
+    return sface() if sface.availability().ok else engine_class("dlib")()
+
+
 def scan_fixture_accounts(
     sites_by_host: dict[str, Handler],
     account_urls: list[str],
     reference_photos: list[tuple[str, bytes]],
     progress: ScanProgress | None = None,
 ) -> tuple[Any, list[tuple[str, str]]]:
-    """Enrol `reference_photos` (dlib) in a throw-away workspace, scan `account_urls` served by
+    """Enrol `reference_photos` (sface) in a throw-away workspace, scan `account_urls` served by
     a FixtureServer for `sites_by_host`, and return (ReportData, the server's request log)."""
     with tempfile.TemporaryDirectory(prefix="faceaudit-demo-") as tmp, FixtureServer(sites_by_host) as server:
         assert server.certificate is not None
@@ -54,7 +62,7 @@ def scan_fixture_accounts(
         )
         with Workspace.open(Path(tmp) / "workspace") as ws:
             consent.accept(ws, "demo")
-            engine = DlibEngine()
+            engine = demo_engine()
             faces = build_template(engine, [ReferencePhoto(name, data) for name, data in reference_photos]).faces
             ws.save_template(engine.name, engine.describe(), faces)
             for url in account_urls:

@@ -11,7 +11,7 @@ from faceaudit.errors import EngineUnavailable, UsageError
 if TYPE_CHECKING:  # importing it at run time would pull in the network stack for every engine
     from faceaudit.compare.engines.insightface_download import PackDownload
 
-ENGINES = ("insightface", "dlib")
+ENGINES = ("insightface", "sface", "dlib")  # the order `auto` prefers them in
 
 
 def engine_class(name: str) -> type[FaceEngine]:
@@ -23,11 +23,16 @@ def engine_class(name: str) -> type[FaceEngine]:
         from faceaudit.compare.engines.insightface_engine import InsightFaceEngine
 
         return InsightFaceEngine
+    if name == "sface":
+        from faceaudit.compare.engines.sface_engine import SFaceEngine
+
+        return SFaceEngine
     raise UsageError(f"unknown engine {name!r}", f"choose one of: auto, {', '.join(ENGINES)}")
 
 
 def choose_auto(model_dir: Path | None = None) -> tuple[str, str]:
-    """(engine name, why): insightface when its pack is already here, otherwise dlib.
+    """(engine name, why): insightface when its pack is already here, else sface (its models
+    come with the installed packages), else dlib, the small fallback.
 
     auto never downloads: a model download is a network request the user agrees to by
     asking for `--engine insightface` explicitly.
@@ -35,10 +40,15 @@ def choose_auto(model_dir: Path | None = None) -> tuple[str, str]:
     insight: Availability = engine_class("insightface").availability(model_dir)
     if insight.ok:
         return "insightface", f"insightface model pack found ({insight.reason})"
+    sface_state = engine_class("sface").availability(None)
+    if sface_state.ok:
+        return "sface", f"insightface pack not present ({insight.reason}); using sface, installed with faceaudit"
     dlib_state = engine_class("dlib").availability(None)
     if dlib_state.ok:
-        return "dlib", f"insightface pack not present ({insight.reason}); using the offline dlib engine"
-    return "insightface", f"dlib unavailable ({dlib_state.reason}); insightface needs its model pack"
+        return "dlib", (f"insightface pack not present and sface unavailable ({sface_state.reason}); "
+                        "using the dlib fallback, which is known to confuse East Asian faces")
+    return "insightface", (f"sface unavailable ({sface_state.reason}) and dlib unavailable "
+                           f"({dlib_state.reason}); insightface needs its model pack")
 
 
 def resolve_engine_name(requested: str, model_dir: Path | None = None) -> tuple[str, str]:
