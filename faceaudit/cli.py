@@ -78,7 +78,7 @@ def consent_command(
 @app.command("enroll")
 def enroll_command(
     photos: Annotated[list[Path], typer.Argument(help="1-20 photos of your own face, one face each.")],
-    engine: Annotated[str, typer.Option("--engine", help="auto | dlib | insightface")] = "auto",
+    engine: Annotated[str, typer.Option("--engine", help="auto | sface | dlib | insightface")] = "auto",
     model_dir: Annotated[Path | None, typer.Option("--model-dir", help="An unpacked insightface model pack folder.")] = None,
     add: Annotated[bool, typer.Option("--add", help="Add these photos to the existing template.")] = False,
 ) -> None:
@@ -338,7 +338,18 @@ def check_command(
         template = ws.template()
     if template is None:
         raise NotEnrolled("no reference photos enrolled yet", "faceaudit enroll me1.jpg me2.jpg")
-    results = check_photos(template, photos, model_dir)
+    # A bar only for a person watching a check of several photos: never in --json or a pipe.
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=err, transient=True, disable=as_json or not err.is_terminal or len(photos) < 2)
+    checking = bar.add_task("checking photos", total=len(photos))
+    try:
+        with bar:
+            results = check_photos(template, photos, model_dir,
+                                   progress=lambda done, total: bar.update(checking, completed=done, total=total))
+    except KeyboardInterrupt:
+        # Typer turns Ctrl-C into a silent exit 130 before run() sees it: say it here.
+        err.print("interrupted: nothing was stored")
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
     if as_json:
         print(json.dumps(results, indent=2))
     else:

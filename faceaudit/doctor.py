@@ -25,7 +25,7 @@ def checks(model_dir: Path | None = None, home: Path | None = None) -> list[dict
         results.append({"name": "browser", "ok": True, "detail": f"{browser.path} ({browser.source})"})
     except BrowserUnavailable as exc:
         results.append({"name": "browser", "ok": False, "detail": f"{exc.message}; {exc.hint}"})
-    for name in ("dlib", "insightface"):
+    for name in ("sface", "dlib", "insightface"):
         state = engine_class(name).availability(model_dir if name == "insightface" else None)
         results.append({"name": f"engine {name}", "ok": state.ok, "detail": state.reason})
     from faceaudit.compare.engines.insightface_engine import LICENCE, about, pack_status

@@ -53,7 +53,7 @@ def test_a_turned_face_scores_lower_than_a_frontal_one():
 
 def test_auto_says_which_engine_and_why(tmp_path):
     name, why = choose_auto(tmp_path / "no-pack-here")
-    assert name == "dlib" and "insightface" in why and "dlib" in why
+    assert name == "sface" and "insightface" in why and "sface" in why
     assert resolve_engine_name("dlib") == ("dlib", "asked for with --engine")
     with pytest.raises(UsageError, match="unknown engine"):
         resolve_engine_name("facenet")

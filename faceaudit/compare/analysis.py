@@ -7,22 +7,28 @@ a count, so nothing about them crosses a thread or process boundary, and no work
 anything: the scan's main thread records results through the workspace (the storage choke
 point).
 
-`AnalysisPool` runs `analyse` beside the crawl, spread over the cores the way the engine needs
-(`FaceEngine.parallelism`): one warm engine per worker process for engines whose calls use one
-core each (dlib), one engine in a thread for engines that use every core by themselves
-(onnxruntime). benchmarks/analysis_efficiency.py measures the result against the bare engine.
+`EnginePool` runs a task on one photo at a time beside its caller, spread over the cores the way
+the engine needs (`FaceEngine.parallelism`): one warm engine per worker process for engines
+whose calls use one core each (dlib, sface with one thread a session), one engine in this
+process for engines that use every core by themselves. `AnalysisPool` is the scan's: its task
+is `analyse`. `faceaudit check` runs its own task (check.py) in the same pool. A task is a
+top-level function `task(engine, matcher, *args)`: what it returns is all that leaves a worker,
+so it decides what crosses the process boundary. benchmarks/analysis_efficiency.py and
+benchmarks/check_speed.py measure both uses against the bare engine.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import resource_tracker
 from typing import Any
 
 import faiss
@@ -101,61 +107,104 @@ def default_workers(engine: FaceEngine) -> int:
     return cores() if engine.parallelism == "processes" else 1
 
 
-Done = Callable[[Any, "Analysis | BaseException"], None]  # (tag, result or the error raised)
+Done = Callable[[Any, Any], None]  # (tag, the task's result or the error it raised)
+Task = Callable[..., Any]  # task(engine, matcher, *args, **kwargs): a top-level function
 
 
-class AnalysisPool:
-    """Runs `analyse` beside the caller; `done(tag, result)` is called from a pool thread as each
-    image finishes, in any order. `submit` never blocks: the caller bounds how many images are
-    in flight (`capacity`), which bounds the memory their bytes take.
+class EnginePool:
+    """Runs `task(engine, matcher, *args)` beside the caller; `done(tag, result)` is called from a
+    pool thread as each task finishes, in any order (a cancelled task is not reported). `submit`
+    never blocks: the caller bounds how many tasks are in flight (`capacity`) when their
+    arguments take memory.
 
     With `workers` > 1 and a "processes" engine, each worker process loads its own engine once
-    and keeps it warm for the whole scan; otherwise the given engine runs in `workers` threads
-    of this process (its models loaded once, here). Worker processes are spawned, so a script
-    that scans must start from `if __name__ == "__main__":`, as multiprocessing requires."""
+    and keeps it warm for as long as the pool lives; otherwise the given engine runs in `workers`
+    threads of this process (its models loaded once, here). Worker processes are spawned, so a
+    script that uses them must start from `if __name__ == "__main__":`, as multiprocessing
+    requires, and `task` must be importable by its module and name. Only the task's result (and
+    any error it raises) comes back from a worker: the engine's faces, with their embeddings,
+    stay there unless the task returns them."""
 
     def __init__(self, engine: FaceEngine, matcher: Matcher, template: list[Embedding],
-                 done: Done, *, workers: int | None = None) -> None:
+                 done: Done, *, task: Task, workers: int | None = None) -> None:
         self.workers = workers or default_workers(engine)
         self.processes = self.workers > 1 and engine.parallelism == "processes"
-        self.capacity = 2 * self.workers  # one image being analysed and one waiting, per worker
+        self.capacity = 2 * self.workers  # one task running and one waiting, per worker
+        self._task = task
         self._done = done
         self._executor: Executor
         if self.processes:
-            # spawn: the scan process has threads (crawler, browser) that a fork would copy
-            # mid-flight; each worker imports what it needs and loads the engine once.
-            self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-                initargs=(engine, [np.asarray(v, np.float32) for v in template], matcher.thresholds))
-            for _ in range(self.workers):  # start every worker now, while the crawl begins
-                self._executor.submit(_warm)
+            # spawn: the calling process may have threads (crawler, browser) that a fork would
+            # copy mid-flight; each worker imports what it needs and loads the engine once.
+            with _ctrl_c_held():
+                self._executor = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_worker,
+                    initargs=(engine, [np.asarray(v, np.float32) for v in template], matcher.thresholds))
+                for _ in range(self.workers):  # start every worker now, before the first task
+                    self._executor.submit(_warm)
         else:
             engine.load()
             self._engine, self._matcher = engine, matcher
             self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="analysis")
-        self._lock = threading.Lock()
 
-    def submit(self, tag: Any, data: bytes, source: str) -> None:
-        future: Future[Analysis]
+    def submit(self, tag: Any, *args: Any, **kwargs: Any) -> None:
+        future: Future[Any]
         if self.processes:
-            future = self._executor.submit(_analyse_in_worker, data, source)
+            future = self._executor.submit(_run_in_worker, self._task, *args, **kwargs)
         else:
-            future = self._executor.submit(analyse, self._engine, self._matcher, data, source=source)
+            future = self._executor.submit(self._task, self._engine, self._matcher, *args, **kwargs)
         future.add_done_callback(lambda f: self._finished(tag, f))
 
-    def _finished(self, tag: Any, future: Future[Analysis]) -> None:
+    def _finished(self, tag: Any, future: Future[Any]) -> None:
+        if future.cancelled():  # the pool was closed with cancel=True: nobody waits for it
+            return
         error = future.exception()
         self._done(tag, error if error is not None else future.result())
 
     def close(self, *, cancel: bool = False) -> None:
+        """Wait for the tasks submitted, or with `cancel` drop those not started and return at
+        once: a worker finishes the photo it is on, then ends."""
         self._executor.shutdown(wait=not cancel, cancel_futures=cancel)
 
-    def __enter__(self) -> AnalysisPool:
+    def __enter__(self) -> EnginePool:
         return self
 
     def __exit__(self, kind: object, *rest: object) -> None:
         self.close(cancel=kind is not None)
+
+
+class AnalysisPool(EnginePool):
+    """The scan's compare stage: `submit(tag, data, source)` runs `analyse` on an image's bytes
+    and `done(tag, Analysis or error)` receives what the scan may store. Each image's bytes are
+    in memory until it is analysed, so the scan keeps at most `capacity` in flight."""
+
+    def __init__(self, engine: FaceEngine, matcher: Matcher, template: list[Embedding],
+                 done: Done, *, workers: int | None = None) -> None:
+        super().__init__(engine, matcher, template, done, task=analyse, workers=workers)
+
+    def submit(self, tag: Any, data: bytes, source: str) -> None:
+        super().submit(tag, data, source=source)
+
+    def __enter__(self) -> AnalysisPool:
+        return self
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Start worker processes with SIGINT blocked, which they inherit until `_start_worker` has
+    them ignore it: a Ctrl-C while a worker is still importing would otherwise kill it with a
+    traceback. This thread blocks it only meanwhile: a Ctrl-C then reaches it right after."""
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX
+        yield
+        return
+    # Starting multiprocessing's resource tracker unblocks SIGINT in this thread: start it first.
+    resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 # -- in a worker process -----------------------------------------------------------------------
@@ -163,11 +212,13 @@ _worker: dict[str, Any] = {}
 
 
 def _start_worker(engine: FaceEngine, template: list[Embedding], thresholds: Thresholds) -> None:
-    """Keep this worker's engine and the template (in memory only, as in the scan process). The
-    models load in the first task, so a failure to load reaches the scan as that task's error.
-    Ctrl-C reaches every process of the terminal's group: the scan process stops the workers,
-    so they ignore it rather than each printing a traceback."""
+    """Keep this worker's engine and the template (in memory only, as in the calling process).
+    The models load in the first task, so a failure to load reaches the caller as that task's
+    error. Ctrl-C reaches every process of the terminal's group: the calling process stops the
+    workers, so they ignore it rather than each printing a traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # blocked until now (_ctrl_c_held): a Ctrl-C since is dropped
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     # faiss searches with an OpenMP thread per core, whose threads then spin waiting for work:
     # with one worker per core they take the cores from the other workers' engines. A template
     # of a few faces is searched fastest by one thread anyway.
@@ -179,20 +230,20 @@ def _start_worker(engine: FaceEngine, template: list[Embedding], thresholds: Thr
 
 
 def _exit_with(parent_sentinel: int) -> None:
-    """End this worker when the scan process ends, however it ends: a scan killed with kill -9
+    """End this worker when the calling process ends, however it ends: a scan killed with kill -9
     never shuts its pool down, and its workers would otherwise wait for work forever."""
     multiprocessing.connection.wait([parent_sentinel])
     os._exit(1)
 
 
 def _warm() -> None:
-    """Load the models before the first image arrives; one task per worker starts them all.
-    A failure here is raised again, and reported, by the worker's first image."""
+    """Load the models before the first task arrives; one call per worker starts them all.
+    A failure here is raised again, and reported, by the worker's first task."""
     try:
         _worker["engine"].load()
-    except Exception:  # noqa: BLE001, S110 - reported by the first image, see above
+    except Exception:  # noqa: BLE001, S110 - reported by the first task, see above
         pass
 
 
-def _analyse_in_worker(data: bytes, source: str) -> Analysis:
-    return analyse(_worker["engine"], _worker["matcher"], data, source=source)
+def _run_in_worker(task: Task, *args: Any, **kwargs: Any) -> Any:
+    return task(_worker["engine"], _worker["matcher"], *args, **kwargs)

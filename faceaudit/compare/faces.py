@@ -12,7 +12,11 @@ they all see the same faces. The search stops at the first step that finds a fac
    engine the turns are searched on a copy of at most TURN_MAX_SIDE for large faces only (at
    least 80 px in that copy: a tenth of a large photo's long side), a quarter of the cost of
    an upright search (measured: benchmarks/hard_photos.py --turns);
-3. the engine's small-face pass, if it has one (DlibEngine: large photos at full resolution).
+3. the engine's small-face pass, if it has one (large photos at full resolution or in tiles).
+
+An engine whose detector also reports sideways faces (`finds_turned_faces`: YuNet does, less
+surely and with landmarks placed as if upright) has the turns searched in step 1 too when its
+upright find is not confident, and the turn with the surest face wins.
 
 Steps 2 and 3 search the first frame only. A photo without a face pays for every step:
 benchmarks/hard_photos.py measures what that costs.
@@ -75,6 +79,23 @@ class SmallFaceEngine(Protocol):
     def detect_small_faces(self, image: RGBImage) -> list[DetectedFace]: ...
 
 
+def _best_turn(engine: FaceEngine, image: DecodedImage, upright_score: float,
+               tried: list[str]) -> FaceSearch | None:
+    """For an engine that also reports faces lying on their side (unsurely, with landmarks
+    placed as if upright): the turn whose best face is detected more surely than the upright
+    find's, or None when upright stays the best. The photo was stored turned (an EXIF tag lost);
+    taking the turn keeps boxes, thumbnails and embeddings those of the upright face."""
+    best: FaceSearch | None = None
+    for turn in TURNS:
+        turned = np.ascontiguousarray(np.rot90(image.rgb, turn // 90))
+        tried.append(f"rot{turn}")
+        faces = engine.detect(turned)
+        score = max((f.det_score for f in faces), default=0.0)
+        if score > upright_score:
+            upright_score, best = score, FaceSearch(image, turned, faces, turn, 0, tried)
+    return best
+
+
 def find_faces(engine: FaceEngine, data: bytes, *, source: str) -> FaceSearch:
     """The faces in an image file's bytes. Raises ImageRejected, naming `source`, like decode."""
     image = imageio.decode(data, source=source)
@@ -95,6 +116,12 @@ def find_faces(engine: FaceEngine, data: bytes, *, source: str) -> FaceSearch:
         except ImageRejected:
             # The first frame decoded; a damaged later one ends the sampling, not the search.
             tried.append("later frames unreadable")
+    if faces and frame == 0 and engine.finds_turned_faces:
+        best = max(f.det_score for f in faces)
+        if best < engine.confident_score:
+            turned_search = _best_turn(engine, image, best, tried)
+            if turned_search is not None:
+                return turned_search
     if faces:
         return FaceSearch(image, rgb, faces, 0, frame, tried)
 

@@ -55,7 +55,11 @@ class FaceEngine(ABC):
     # own process (dlib: sharing one engine between threads crashes, one per thread reaches 1.7x
     # on two cores against 2.0x for processes). "threads": the engine spreads one call over the
     # cores itself (onnxruntime), so one engine in this process is the whole machine.
-    parallelism: ClassVar[str] = "threads"
+    # An instance may set its own (SFaceEngine with several onnxruntime threads per session).
+    parallelism: str = "threads"
+    # Whether the detector also reports faces lying on their side or upside down (less surely,
+    # with landmarks placed as if upright): find_faces then compares turns (compare/faces.py).
+    finds_turned_faces: ClassVar[bool] = False
     # Attributes holding loaded models: never pickled, so a worker process loads its own.
     _model_attributes: ClassVar[tuple[str, ...]] = ()
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 MANIFEST = "faceaudit-pack.json"
 OFFLINE_HINT = (
     "give an unpacked pack folder with --model-dir PATH, "
-    "or use the offline engine with --engine dlib"
+    "or use the offline engine with --engine sface"
 )
 DOWNLOAD_SLACK = 1.1  # the cap over the recorded size: a changed file fails on its checksum instead
 UNPACK_RATIO = 2  # ONNX weights barely compress: buffalo_l is a 289 MB zip and 326 MB unpacked

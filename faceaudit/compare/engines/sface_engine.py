@@ -58,6 +58,7 @@ class SFaceEngine(FaceEngine):
     # per core, each in its own process, beats one pair whose runs use both cores, because
     # these models are too small for onnxruntime to spread one run over two cores well.
     parallelism = "processes"
+    finds_turned_faces = True  # measured on ../shared/faces/unlabelled/r90.jpg: 0.74 sideways, 0.95 turned
     _model_attributes = ("_detector", "_recogniser")
 
     def __init__(self, model_dir: Path | None = None, *, small_faces: bool = True,
@@ -65,6 +66,8 @@ class SFaceEngine(FaceEngine):
         super().__init__(model_dir)
         self.small_faces = small_faces
         self.threads = threads  # onnxruntime intra-op threads per session
+        if threads > 1:  # the sessions spread each run over the cores: one engine is enough
+            self.parallelism = "threads"
         self._detector: Any = None
         self._recogniser: Any = None
 
