@@ -196,6 +196,7 @@ class Photo:
     seconds: float  # read, face search and embedding
     miss: str | None = None  # why no face counts as the labelled person's
     iou: float | None = None  # overlap of the chosen face with the labelled box, if there is one
+    largest: bool = True  # the chosen face is the largest found
 
 
 def parse_box(text: str) -> Box:
@@ -233,7 +234,8 @@ def embed_photo(engine: FaceEngine, folder: Path, file: str, target: Box | None 
         return Photo(file, None, len(faces), seconds,
                      f"{len(faces)} face(s) found, none on the labelled face (best IoU {overlaps[best]:.2f})",
                      overlaps[best])
-    return Photo(file, faces[best].embedding, len(faces), seconds, None, overlaps[best])
+    biggest = max(range(len(faces)), key=lambda i: faces[i].box.width * faces[i].box.height)
+    return Photo(file, faces[best].embedding, len(faces), seconds, None, overlaps[best], best == biggest)
 
 
 _worker: dict[str, FaceEngine] = {}
@@ -271,16 +273,16 @@ class Embedder:
         return list(self._pool.map(_embed_in_worker, [folder] * len(jobs), files,
                                    [target for _, target in jobs], chunksize=4))
 
-    def close(self) -> None:
+    def close(self, *, cancel: bool = False) -> None:
         if self._pool is not None:
-            self._pool.shutdown()
+            self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
             self._pool = None
 
     def __enter__(self) -> Embedder:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: object, *rest: object) -> None:
+        self.close(cancel=kind is not None)
 
 
 # -- the two protocols ---------------------------------------------------------------------------
@@ -295,6 +297,7 @@ class Calibration:
     missed: list[str] = field(default_factory=list)
     miss_reasons: dict[str, str] = field(default_factory=dict)  # file -> why
     tried: list[tuple[str, str]] = field(default_factory=list)  # (identity, file) of every photo searched
+    not_largest: list[str] = field(default_factory=list)  # files whose labelled face is not the largest found
     templates: dict[str, list[str]] = field(default_factory=dict)  # identity -> enrolled files
     genuine: list[tuple[str, str, float]] = field(default_factory=list)  # (identity, file, score)
     impostor: list[tuple[str, str, float]] = field(default_factory=list)  # (template identity, file, score)
@@ -320,6 +323,8 @@ class Calibration:
                 self.miss_reasons[row["file"]] = photo.miss or "no face"
             else:
                 embeddings[row["file"]] = photo.embedding
+                if not photo.largest:
+                    self.not_largest.append(row["file"])
         self.photos, self.detected = len(rows), len(embeddings)
         self.seconds_per_photo = seconds / max(len(rows), 1)
         return embeddings
@@ -381,11 +386,18 @@ def eval_groups(folder: Path) -> dict[str, tuple[str, ...]]:
         return {}
     groups = {}
     for row in labelled(folder, "identities.csv"):
-        rows = (row.get("group") or UNGROUPED,)
+        rows: tuple[str, ...] = (row.get("group") or UNGROUPED,)
         if (row.get("source") or "").lower().startswith("glint"):
             rows += (GLINT,)
         groups[row["identity"]] = rows
     return groups
+
+
+def eval_split(files: Sequence[str]) -> tuple[list[str], list[str]]:
+    """faces-eval: of an identity's detected photos, the ones enrolled and the ones checked."""
+    files = sorted(files)
+    enrolled = 2 if len(files) >= 3 else max(1, len(files) - 1)
+    return files[:enrolled], files[enrolled:]
 
 
 def calibrate_eval(engine: FaceEngine, folder: Path, identities: set[str] | None = None, *,
@@ -408,8 +420,7 @@ def calibrate_eval(engine: FaceEngine, folder: Path, identities: set[str] | None
     detected = {identity: sorted(files) for identity, files in sorted(detected.items())}
     probes = {identity: files[0] for identity, files in detected.items()}  # the impostor photo of each
     for identity, files in detected.items():
-        enrolled = 2 if len(files) >= 3 else max(1, len(files) - 1)
-        enrol, check = files[:enrolled], files[enrolled:]
+        enrol, check = eval_split(files)
         result.templates[identity] = enrol
         matcher = Matcher([embeddings[f] for f in enrol], engine.thresholds)
         for file in check:
@@ -429,16 +440,15 @@ def sweep_grid(genuine: Sequence[float], impostor: Sequence[float], thresholds: 
     it over 1% are accepted), to the first step above the highest impostor score (above it
     nothing is gained); widened to include both of the engine's thresholds."""
     marks = [thresholds.you, thresholds.maybe]
-    low, high = min(marks), max(marks)
-    if genuine and impostor:
-        low = min(low, max(min(genuine), float(np.quantile(impostor, 0.99))))
-        high = max(high, max(impostor) + 0.01)
+    first, last = math.floor(min(marks) * 100 + 1e-9), math.ceil(max(marks) * 100 - 1e-9)
+    if impostor:
+        start = max(float(np.quantile(impostor, 0.99)), min(genuine, default=-1.0))
+        first = min(first, math.floor(start * 100))
+        last = max(last, math.floor(max(impostor) * 100) + 1)
     elif genuine:
-        low, high = min(low, min(genuine)), max(high, max(genuine))
-    elif impostor:
-        low, high = min(low, float(np.quantile(impostor, 0.99))), max(high, max(impostor) + 0.01)
-    first, last = max(math.floor(low * 100 + 1e-9), -100), min(math.ceil(high * 100 - 1e-9), 100)
-    return sorted({round(i / 100, 2) for i in range(first, last + 1)} | {round(m, 4) for m in marks})
+        first, last = min(first, math.floor(min(genuine) * 100)), max(last, math.ceil(max(genuine) * 100))
+    steps = range(max(first, -100), min(last, 100) + 1)
+    return sorted({round(i / 100, 2) for i in steps} | {round(m, 4) for m in marks})
 
 
 def _scores(results: Sequence[Calibration], kind: str) -> list[float]:
@@ -490,8 +500,8 @@ def honest_sentence(you: dict[str, Any]) -> str:
     if g["n"]:
         parts.append(f"{g['n']} genuine checks: {g['rate']:.1%} accepted could be as low as {g['lo']:.1%}")
     if fa["n"]:
-        parts.append(f"{fa['n']} impostor checks: {fa['k']} false accepts ({fa['rate']:.2%}) "
-                     f"could be as many as {fa['hi']:.2%}")
+        parts.append(f"{fa['n']} impostor checks: {fa['k']} false accepts, {fa['rate']:.2%} "
+                     f"that could be as high as {fa['hi']:.2%}")
     return "; ".join(parts) + " (ends of the 95% Clopper-Pearson intervals)"
 
 
@@ -516,7 +526,7 @@ def report(result: Calibration | Sequence[Calibration], engine: FaceEngine,
     genuine_checks = [named(r, c) for r in results for c in r.genuine]
     impostor_checks = [named(r, c) for r in results for c in r.impostor]
     photos, detected = sum(r.photos for r in results), sum(r.detected for r in results)
-    sweep = []
+    sweep: list[dict[str, Any]] = []
     for threshold in grid:
         g, fa = accepted(genuine, threshold), accepted(impostor, threshold)
         sweep.append({"threshold": threshold, "genuine_accepted": g.k, "genuine_checks": g.n, "GAR": g.rate,
@@ -539,6 +549,7 @@ def report(result: Calibration | Sequence[Calibration], engine: FaceEngine,
         "detection_rate": detected / photos if photos else None,
         "missed": [{"file": f"{r.set_name}:{f}" if pooled else f, "reason": r.miss_reasons.get(f, "")}
                    for r in results for f in r.missed],
+        "labelled_face_not_largest": [f"{r.set_name}:{f}" if pooled else f for r in results for f in r.not_largest],
         "templates": sum(len(r.templates) for r in results),
         "genuine_checks": len(genuine),
         "impostor_checks": len(impostor),
@@ -585,6 +596,9 @@ def _print_set(figures: dict[str, Any], folder: str | None) -> None:
           f"missed {len(misses)}" + (":" if misses else ""))
     for miss in misses:
         print(f"    {miss['file']}: {miss['reason']}")
+    if figures["labelled_face_not_largest"]:
+        print(f"  {len(figures['labelled_face_not_largest'])} photos' labelled face is not the largest face found "
+              f"(chosen by its box): {', '.join(figures['labelled_face_not_largest'])}")
     print(f"  {figures['templates']} templates; {figures['genuine_checks']} genuine and "
           f"{figures['impostor_checks']} impostor checks; median {figures['median_seconds_per_photo']} s a photo")
     print(_at_text("you", figures["you"]))
@@ -607,10 +621,14 @@ def _print_sweep(per_set: list[dict[str, Any]], combined: dict[str, Any]) -> Non
     columns = [*per_set, combined] if len(per_set) > 1 else per_set
     print("\n-- threshold sweep: genuine accepted (GAR) and false accepts (FA), k/n")
     print("  threshold  " + "  ".join(f"{c['set'] + ' GAR':>22} {'FA':>10}" for c in columns))
-    for i, row in enumerate(combined["sweep"]):
+    by_threshold = [{row["threshold"]: row for row in c["sweep"]} for c in columns]
+    for row in combined["sweep"]:
         cells = []
-        for c in columns:
-            s = c["sweep"][i]
+        for rows in by_threshold:
+            s = rows.get(row["threshold"])
+            if s is None:  # a set reported on a sweep of its own
+                cells.append(f"{'-':>22} {'-':>10}")
+                continue
             gar = f"{s['genuine_accepted']}/{s['genuine_checks']} {s['GAR']:.1%}" if s["genuine_checks"] else "-"
             cells.append(f"{gar:>22} {s['false_accepts']:>5}/{s['impostor_checks']:<4}")
         print(f"  {row['threshold']:>9.2f}  " + "  ".join(cells))

@@ -207,3 +207,33 @@ def test_dlib_finds_the_person_in_every_person_image_and_in_no_other(fixture, dl
             assert similarities, f"{url} should show someone"
         if url in fixture.noface_images:
             assert similarities == [], url
+
+
+def test_sface_the_demos_engine_finds_the_person_in_every_person_image_and_in_no_other(fixture):
+    """The demo runs on sface: each served image shows the faces its label says, the person's
+    face well above `you` and everyone else's well below `maybe` (measured: person >= 0.86,
+    others <= 0.14 against 0.43 / 0.36), so the demo reads the same on every machine."""
+    from faceaudit.compare.engines import engine_class, make_engine
+    from faceaudit.compare.faces import find_faces
+
+    if not engine_class("sface").availability().ok:
+        pytest.skip("needs the sface engine's model wheel")
+    engine = make_engine("sface")
+    template = np.stack([find_faces(engine, data, source=name).faces[0].embedding
+                         for name, data in fixture.reference_photos])
+    you, maybe = engine.thresholds.you, engine.thresholds.maybe
+    labels = {p.name: p for p in public_photos()}
+    seen: dict[bytes, list[float]] = {}
+    for url in labelled(fixture) + fixture.boosted_images:
+        data = fixture.served(url)
+        key = hashlib.sha256(data).digest()
+        if key not in seen:
+            faces = find_faces(engine, data, source=url).faces
+            seen[key] = sorted((float((template @ f.embedding).max()) for f in faces), reverse=True)
+        similarities = seen[key]
+        label = labels[fixture.photo_names.get(url) or urlsplit(url).path.rsplit("/", 1)[1]]
+        assert len(similarities) == int(label.shows_person) + label.other_faces, url
+        if url in fixture.person_images:
+            assert similarities[0] >= you + 0.3, url
+            similarities = similarities[1:]
+        assert all(s < maybe - 0.15 for s in similarities), url

@@ -1,4 +1,4 @@
-"""Enrolment and `check` on real photos with the dlib engine (../shared/faces)."""
+"""Enrolment and `check` on real photos with each offline engine, sface and dlib (../shared/faces)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,14 @@ PEOPLE = FACES / "people"
 CHARACTERS = ["amy", "bernadette", "howard", "leonard", "penny", "raj", "sheldon", "stuart"]
 
 
-@pytest.fixture(scope="module")
-def obama_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("obama")
+ENGINES = ["sface", "dlib"]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def obama_home(request, tmp_path_factory):
+    home = tmp_path_factory.mktemp(f"obama-{request.param}")
     assert faceaudit(home, "consent", "--accept").code == 0
-    result = faceaudit(home, "enroll", "--engine", "dlib",
+    result = faceaudit(home, "enroll", "--engine", request.param,
                        str(PEOPLE / "barack_obama/obama.jpg"), str(PEOPLE / "barack_obama/obama2.jpg"))
     assert result.code == 0, result.err
     return home
@@ -29,7 +32,7 @@ def test_enrolment_stores_two_reference_faces_with_the_engine(obama_home):
     with Workspace.open(obama_home) as ws:
         template = ws.template()
     assert template is not None
-    assert template.engine == "dlib"
+    assert template.engine in ENGINES and template.engine in obama_home.name
     assert [f.photo_name for f in template.faces] == ["obama.jpg", "obama2.jpg"]
     assert all(abs(float((f.embedding**2).sum()) - 1.0) < 1e-4 for f in template.faces)
 
@@ -87,9 +90,10 @@ def test_check_stores_nothing(obama_home):
         (["barack_obama/obama.jpg", "joe_biden/biden.jpg"], "biden.jpg", "does not show the same person"),
     ],
 )
-def test_enrolment_refuses_groups_empty_photos_and_two_people(tmp_path, photos, named, reason):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_enrolment_refuses_groups_empty_photos_and_two_people(tmp_path, photos, named, reason, engine):
     assert faceaudit(tmp_path, "consent", "--accept").code == 0
-    result = faceaudit(tmp_path, "enroll", "--engine", "dlib", *[str(PEOPLE / p) for p in photos])
+    result = faceaudit(tmp_path, "enroll", "--engine", engine, *[str(PEOPLE / p) for p in photos])
     assert result.code == ExitCode.ENROLMENT
     assert named in result.err and reason in result.err
     assert "[enrolment-refused]" in result.err

@@ -94,17 +94,19 @@ def test_a_narrow_reference_set_gets_advice_not_a_refusal():
 
 
 @needs_faces
-def test_the_blurred_sample_photo_is_refused_by_the_cli(tmp_path):
+@pytest.mark.parametrize("engine", ["sface", "dlib"])
+def test_the_blurred_sample_photo_is_refused_by_the_cli(tmp_path, engine):
     faceaudit(tmp_path, "consent", "--accept")
-    result = faceaudit(tmp_path, "enroll", "--engine", "dlib", str(FACES / "unlabelled/blur.jpg"))
+    result = faceaudit(tmp_path, "enroll", "--engine", engine, str(FACES / "unlabelled/blur.jpg"))
     assert result.code == ExitCode.ENROLMENT
     assert "blur.jpg" in result.err and "blurry" in result.err
 
 
 @needs_faces
-def test_enrolling_one_photo_works_and_suggests_more(tmp_path):
+@pytest.mark.parametrize("engine", ["sface", "dlib"])
+def test_enrolling_one_photo_works_and_suggests_more(tmp_path, engine):
     faceaudit(tmp_path, "consent", "--accept")
-    result = faceaudit(tmp_path, "enroll", "--engine", "dlib", str(FACES / "people/barack_obama/obama.jpg"))
+    result = faceaudit(tmp_path, "enroll", "--engine", engine, str(FACES / "people/barack_obama/obama.jpg"))
     assert result.code == 0, result.err
     assert "only 1 reference photo" in result.err
     added = faceaudit(tmp_path, "enroll", "--add", str(FACES / "people/barack_obama/obama2.jpg"))

@@ -383,3 +383,39 @@ def test_a_scan_keeps_a_thumbnail_of_a_sideways_face_turned_upright(tmp_path, en
     expected = imageio.decode(imageio.to_jpeg_thumbnail(rgb, tuple(upright.box.as_list())), source="x").rgb
     assert thumbnail.shape == expected.shape
     assert np.abs(thumbnail - expected).mean() < 4  # the upright face, not a sideways crop
+
+
+def test_an_unsure_upright_face_is_kept_when_no_turn_is_surer(monkeypatch):
+    """The turn comparison (sface) never loses the upright faces: a turn wins only with a surer
+    face that it also keeps."""
+    from faceaudit.compare import faces as faces_module
+    from faceaudit.types import DetectedFace
+
+    class Unsure(FaceEngine):
+        name = "dlib"  # borrows dlib's thresholds
+        embedding_size = 4
+        landmark_roles = ((0,), (1,), 2)
+        confident_score = 0.9
+        min_enrol_score = 0.5
+        finds_turned_faces = True
+
+        @classmethod
+        def availability(cls, model_dir=None):  # type: ignore[no-untyped-def]
+            raise AssertionError
+
+        def _load(self) -> None:
+            pass
+
+        def _detect(self, image):  # type: ignore[no-untyped-def]
+            if image.shape[0] > image.shape[1]:  # a turned copy: nothing kept...
+                return []
+            return [DetectedFace(Box(1, 1, 30, 30), np.zeros((5, 2), np.float32), 0.6,
+                                 np.array([1, 0, 0, 0], np.float32), 50.0)]
+
+        def surest_face(self, image):  # type: ignore[no-untyped-def]
+            return 0.95 if image.shape[0] > image.shape[1] else 0.6  # ...though seen surely
+
+    photo = encode(Image.fromarray(scene(80, 40)), "PNG")
+    search = faces_module.find_faces(Unsure(), photo, source="wide.png")
+    assert (len(search.faces), search.rotation) == (1, 0)
+    assert search.tried == ["upright", "rot90", "rot180", "rot270"]

@@ -7,6 +7,7 @@ import pytest
 
 from faceaudit import consent
 from faceaudit.compare.engines.dlib_engine import DlibEngine
+from faceaudit.compare.engines.sface_engine import SFaceEngine
 from faceaudit.compare.matcher import Matcher
 from faceaudit.compare.reference import ReferencePhoto, build_template
 from faceaudit.crawl import sites
@@ -120,3 +121,37 @@ def test_the_same_bytes_on_two_accounts_are_analysed_once(tmp_path, mastodon):
     first, second = report.accounts
     assert _yours(first) == _yours(second) and set(_yours(first)) == set(fixture.person_images)
     assert (first.images_seen, first.other_faces) == (second.images_seen, second.other_faces)
+
+
+class CountingSFace(SFaceEngine):
+    """sface, counting every YuNet pass."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passes = 0
+
+    def _yunet(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.passes += 1
+        return super()._yunet(*args, **kwargs)
+
+
+def test_a_template_on_another_engine_never_reuses_the_first_engines_analysis(tmp_path, mastodon):
+    """A workspace scanned with dlib, then enrolled again on sface: every image is analysed
+    again by sface, and the findings are sface's own."""
+    if not SFaceEngine.availability().ok:
+        pytest.skip("needs the sface engine")
+    fixture, server = mastodon
+    dlib = CountingDlib()
+    ws, matcher = _workspace(tmp_path, fixture, dlib, reference_photos())
+    with ws:
+        first = run_scan(ws, dlib, matcher, _options(server))
+        sface = CountingSFace()
+        faces = build_template(sface, [ReferencePhoto(n, d) for n, d in reference_photos()]).faces
+        ws.save_template(sface.name, sface.describe(), faces)
+        sface.passes = 0
+        second = run_scan(ws, sface, Matcher([f.embedding for f in faces], sface.thresholds), _options(server))
+        one, two = load_report(ws, first), load_report(ws, second)
+    assert sface.passes >= len(fixture.person_images)  # nothing copied from dlib's scan
+    assert set(_yours(two)) == set(_yours(one)) == set(fixture.person_images)
+    assert all(_yours(two)[url][1] != _yours(one)[url][1] for url in _yours(two))
+    assert (two.engine, one.engine) == ("sface", "dlib")

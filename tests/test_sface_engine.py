@@ -191,3 +191,23 @@ def test_a_small_face_in_a_large_photo_is_found_by_the_tiled_pass():
 
 def test_engine_class_knows_sface():
     assert engine_class("sface") is SFaceEngine
+
+
+@needs_models
+@needs_faces
+@pytest.mark.faces
+def test_face_heights_are_on_one_scale_whichever_engine_found_the_face():
+    """Enrolment's size gate and recognisability read the same height from sface and dlib."""
+    from faceaudit.compare.recognisability import face_height
+
+    sface, dlib = make_engine("sface"), make_engine("dlib")
+    for name in ("people/barack_obama/obama.jpg", "people/tom_hanks/Tom_Hanks_54745.png", "people/kun/kun.jpg"):
+        path = FACES / name
+        if not path.is_file():
+            continue
+        heights = []
+        for engine in (sface, dlib):
+            faces = find_faces(engine, read_path(path), source=name).faces
+            biggest = max(faces, key=lambda f: f.box.height)
+            heights.append(face_height(biggest, type(engine)))
+        assert abs(heights[0] - heights[1]) <= 0.15 * heights[1], (name, heights)

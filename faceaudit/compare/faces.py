@@ -85,15 +85,17 @@ def _best_turn(engine: FaceEngine, image: DecodedImage, upright_score: float,
     placed as if upright): the turn whose best face is detected more surely than the upright
     find's, or None when upright stays the best. The photo was stored turned (an EXIF tag lost);
     taking the turn keeps boxes, thumbnails and embeddings those of the upright face."""
-    best: FaceSearch | None = None
+    best_turn = 0
     for turn in TURNS:
-        turned = np.ascontiguousarray(np.rot90(image.rgb, turn // 90))
         tried.append(f"rot{turn}")
-        faces = engine.detect(turned)
-        score = max((f.det_score for f in faces), default=0.0)
+        score = engine.surest_face(np.ascontiguousarray(np.rot90(image.rgb, turn // 90)))
         if score > upright_score:
-            upright_score, best = score, FaceSearch(image, turned, faces, turn, 0, tried)
-    return best
+            upright_score, best_turn = score, turn
+    if best_turn == 0:
+        return None
+    turned = np.ascontiguousarray(np.rot90(image.rgb, best_turn // 90))
+    faces = engine.detect(turned)  # may drop what surest_face saw (too small to keep)
+    return FaceSearch(image, turned, faces, best_turn, 0, tried) if faces else None
 
 
 def find_faces(engine: FaceEngine, data: bytes, *, source: str) -> FaceSearch:

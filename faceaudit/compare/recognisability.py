@@ -1,8 +1,9 @@
 """How useful one photo of a face is to a face-recognition scraper, as a 0-100 score.
 
 The score combines four measured parts, each scaled to 0..1:
-- size: face box height in pixels; 0 at 24 px or less, 1 at 112 px or more (the input size of
-  common recognition models: larger faces add little).
+- size: face height in pixels (`face_height`: the box height on one scale for every engine,
+  brow to chin); 0 at 24 px or less, 1 at 112 px or more (the input size of common
+  recognition models: larger faces add little).
 - pose: how frontal the face is: where the nose tip falls between the eyes along the eye
   line (1 = midway, frontal; 0 = on or beyond one eye, turned to profile).
 - sharpness: variance of the Laplacian on the face crop; 0 at 0, 1 at 200 or more.
@@ -35,8 +36,13 @@ def frontalness(face: DetectedFace, engine: type[FaceEngine]) -> float:
     return 1.0 - abs(along - span / 2) / (span / 2)
 
 
+def face_height(face: DetectedFace, engine: type[FaceEngine]) -> int:
+    """The face's height in pixels, brow to chin, whichever engine's box it comes from."""
+    return round(face.box.height * engine.face_height_ratio)
+
+
 def score(face: DetectedFace, engine: type[FaceEngine]) -> int:
-    size = min(max((face.box.height - 24) / (112 - 24), 0.0), 1.0)
+    size = min(max((face_height(face, engine) - 24) / (112 - 24), 0.0), 1.0)
     pose = frontalness(face, engine)
     sharp = min(face.sharpness / 200.0, 1.0)
     detection = min(max(face.det_score / engine.confident_score, 0.0), 1.0)

@@ -11,7 +11,7 @@ from pathlib import Path
 from faceaudit.compare.engines.base import FaceEngine
 from faceaudit.compare.faces import find_faces
 from faceaudit.compare.imageio import read_path
-from faceaudit.compare.recognisability import frontalness
+from faceaudit.compare.recognisability import face_height, frontalness
 from faceaudit.errors import EnrolmentRefused, ImageRejected
 from faceaudit.types import DetectedFace
 from faceaudit.workspace import ReferenceFace
@@ -55,9 +55,10 @@ def reference_face(engine: FaceEngine, photo: ReferencePhoto) -> ReferenceFace:
             "crop it to your face, or choose a photo of you alone",
         )
     face: DetectedFace = faces[0]
-    if face.box.height < MIN_FACE_PX:
+    height = face_height(face, type(engine))
+    if height < MIN_FACE_PX:
         raise EnrolmentRefused(
-            f"{photo.name}: the face is only {face.box.height} px tall (at least {MIN_FACE_PX} px needed)",
+            f"{photo.name}: the face is only {height} px tall (at least {MIN_FACE_PX} px needed)",
             "use a larger or closer photo of your face",
         )
     if face.det_score < engine.min_enrol_score:
@@ -82,7 +83,7 @@ def reference_face(engine: FaceEngine, photo: ReferencePhoto) -> ReferenceFace:
         photo_sha256=hashlib.sha256(photo.data).hexdigest(),
         embedding=face.embedding,
         det_score=face.det_score,
-        face_px=face.box.height,
+        face_px=height,
         frontal=round(pose, 3),
     )
 

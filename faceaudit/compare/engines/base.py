@@ -57,6 +57,9 @@ class FaceEngine(ABC):
     # cores itself (onnxruntime), so one engine in this process is the whole machine.
     # An instance may set its own (SFaceEngine with several onnxruntime threads per session).
     parallelism: str = "threads"
+    # Face heights are reported on one scale whatever the engine: dlib's HOG box (brows to
+    # chin). An engine whose boxes are taller multiplies its box height by this ratio.
+    face_height_ratio: ClassVar[float] = 1.0
     # Whether the detector also reports faces lying on their side or upside down (less surely,
     # with landmarks placed as if upright): find_faces then compares turns (compare/faces.py).
     finds_turned_faces: ClassVar[bool] = False
@@ -112,6 +115,11 @@ class FaceEngine(ABC):
     def detect(self, image: RGBImage) -> list[DetectedFace]:
         self.prepare(image)
         return self._detect(image)
+
+    def surest_face(self, image: RGBImage) -> float:
+        """The detection score of the surest face in `image` (0 when none): an engine whose
+        detector can say so without embedding the faces overrides this to be cheaper."""
+        return max((face.det_score for face in self.detect(image)), default=0.0)
 
 
 def normalise(vector: npt.ArrayLike) -> npt.NDArray[np.float32]:
