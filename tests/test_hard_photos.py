@@ -419,3 +419,48 @@ def test_an_unsure_upright_face_is_kept_when_no_turn_is_surer(monkeypatch):
     search = faces_module.find_faces(Unsure(), photo, source="wide.png")
     assert (len(search.faces), search.rotation) == (1, 0)
     assert search.tried == ["upright", "rot90", "rot180", "rot270"]
+
+
+def test_with_no_upright_face_the_surest_turn_wins_not_the_first():
+    """YuNet half-finds a sideways face in the wrong turn (measured: 0.78 at 90 degrees where
+    the right turn, 270, scores 0.92): every turn is scored and the surest one is searched."""
+    from faceaudit.compare import faces as faces_module
+    from faceaudit.types import DetectedFace
+
+    scores = {90: 0.78, 180: 0.0, 270: 0.92}
+
+    class Sideways(FaceEngine):
+        name = "dlib"  # borrows dlib's thresholds
+        embedding_size = 4
+        landmark_roles = ((0,), (1,), 2)
+        confident_score = 0.9
+        min_enrol_score = 0.5
+        finds_turned_faces = True
+
+        @classmethod
+        def availability(cls, model_dir=None):  # type: ignore[no-untyped-def]
+            raise AssertionError
+
+        def _load(self) -> None:
+            pass
+
+        def _turn(self, image) -> int:  # type: ignore[no-untyped-def]
+            for turn in (90, 180, 270):
+                if np.array_equal(image, np.rot90(self.upright, turn // 90)):
+                    return turn
+            return 0
+
+        def _detect(self, image):  # type: ignore[no-untyped-def]
+            score = scores.get(self._turn(image), 0.0)
+            return [DetectedFace(Box(1, 1, 30, 30), np.zeros((5, 2), np.float32), score,
+                                 np.array([1, 0, 0, 0], np.float32), 50.0)] if score else []
+
+        def surest_face(self, image):  # type: ignore[no-untyped-def]
+            return scores.get(self._turn(image), 0.0)
+
+    engine = Sideways()
+    rgb = scene(60, 40)
+    engine.upright = rgb  # type: ignore[attr-defined]
+    search = faces_module.find_faces(engine, encode(Image.fromarray(rgb), "PNG"), source="side.png")
+    assert search.rotation == 270 and len(search.faces) == 1
+    assert search.tried == ["upright", "rot90", "rot180", "rot270"]

@@ -15,8 +15,8 @@ they all see the same faces. The search stops at the first step that finds a fac
 3. the engine's small-face pass, if it has one (large photos at full resolution or in tiles).
 
 An engine whose detector also reports sideways faces (`finds_turned_faces`: YuNet does, less
-surely and with landmarks placed as if upright) has the turns searched in step 1 too when its
-upright find is not confident, and the turn with the surest face wins.
+surely and with landmarks placed as if upright) has every turn scored in step 2 and the surest
+one kept, not the first with a face; and in step 1 too when its upright find is not confident.
 
 Steps 2 and 3 search the first frame only. A photo without a face pays for every step:
 benchmarks/hard_photos.py measures what that costs.
@@ -127,15 +127,20 @@ def find_faces(engine: FaceEngine, data: bytes, *, source: str) -> FaceSearch:
     if faces:
         return FaceSearch(image, rgb, faces, 0, frame, tried)
 
-    for turn in TURNS:
-        turned = np.ascontiguousarray(np.rot90(image.rgb, turn // 90))
-        tried.append(f"rot{turn}")
-        if two_pass is not None:
-            faces = two_pass.detect_fast(turned, max_side=TURN_MAX_SIDE, large_faces_only=True)
-        else:
-            faces = engine.detect(turned)
-        if faces:
-            return FaceSearch(image, turned, faces, turn, 0, tried)
+    if engine.finds_turned_faces:  # the first turn with a face may be a sideways half-find
+        turned_search = _best_turn(engine, image, 0.0, tried)
+        if turned_search is not None:
+            return turned_search
+    else:
+        for turn in TURNS:
+            turned = np.ascontiguousarray(np.rot90(image.rgb, turn // 90))
+            tried.append(f"rot{turn}")
+            if two_pass is not None:
+                faces = two_pass.detect_fast(turned, max_side=TURN_MAX_SIDE, large_faces_only=True)
+            else:
+                faces = engine.detect(turned)
+            if faces:
+                return FaceSearch(image, turned, faces, turn, 0, tried)
 
     if two_pass is not None:
         step = two_pass.small_face_pass(image.rgb)
