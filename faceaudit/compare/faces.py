@@ -89,7 +89,8 @@ def _best_turn(engine: FaceEngine, image: DecodedImage, upright_score: float,
     for turn in TURNS:
         tried.append(f"rot{turn}")
         score = engine.surest_face(np.ascontiguousarray(np.rot90(image.rgb, turn // 90)))
-        if score > upright_score:
+        # Three more searches are three more chances of a false face: a turn must be sure.
+        if score > upright_score and score >= engine.min_turn_score:
             upright_score, best_turn = score, turn
     if best_turn == 0:
         return None

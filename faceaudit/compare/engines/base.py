@@ -63,6 +63,8 @@ class FaceEngine(ABC):
     # Whether the detector also reports faces lying on their side or upside down (less surely,
     # with landmarks placed as if upright): find_faces then compares turns (compare/faces.py).
     finds_turned_faces: ClassVar[bool] = False
+    # ...and then the score a turn's surest face needs to be taken.
+    min_turn_score: ClassVar[float] = 0.0
     # Attributes holding loaded models: never pickled, so a worker process loads its own.
     _model_attributes: ClassVar[tuple[str, ...]] = ()
 
