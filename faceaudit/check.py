@@ -4,8 +4,8 @@ The photos are checked on every core the way a scan analyses images (compare/ana
 EnginePool): one warm engine per worker process for an engine whose calls use one core each, one
 engine in this process for an engine that spreads its calls over the cores. A worker reads the
 file itself, so only a path goes to it and only the verdicts, similarities and boxes come back:
-no embedding leaves it. A check of fewer than IN_PROCESS_BELOW photos runs in this process,
-since starting the workers (each loads its own models) would take longer than the photos.
+no embedding leaves it. A check of a few photos (WORKERS_PAY_FROM) runs in this process, since
+starting the workers (each loads its own models) would take longer than the photos.
 """
 
 from __future__ import annotations
@@ -27,10 +27,13 @@ from faceaudit.types import Embedding
 if TYPE_CHECKING:  # the workers import this module: keep the storage layer out of them
     from faceaudit.workspace import Template
 
-# Fewer photos than this are checked in this process: below it, the worker processes' start-up
-# (spawn, imports, models loaded in each) costs more than the cores they add save.
-# Measured with benchmarks/check_speed.py --threshold on 2 cores.
-IN_PROCESS_BELOW = 6
+# Per engine, the fewest photos for which worker processes pay; fewer are checked in this process.
+# Below it, the workers' start-up (spawn, imports, models loaded in each) costs more than the
+# cores they add save. Measured with benchmarks/check_speed.py --threshold on 2 cores: sface
+# loads in about 1.3 s a process (most of it importing onnx to de-quantise SFace) and takes about
+# 0.12 s a photo, so workers win from 8 photos; dlib loads in a fraction of a second and takes
+# about 0.4 s a photo, so they win from 2.
+WORKERS_PAY_FROM = {"sface": 8, "dlib": 2}
 
 Progress = Callable[[int, int], None]  # (photos checked so far, photos in all)
 
@@ -61,7 +64,7 @@ def check_with(engine: FaceEngine, template: Sequence[Embedding], paths: Sequenc
     embeddings = list(template)
     matcher = Matcher(embeddings, engine.thresholds)
     if workers is None:
-        workers = default_workers(engine) if len(paths) >= IN_PROCESS_BELOW else 1
+        workers = workers_for(engine, len(paths))
     finished: queue.Queue[tuple[int, Any]] = queue.Queue()
     results: list[dict[str, Any]] = [{} for _ in paths]
     with EnginePool(engine, matcher, embeddings, lambda index, result: finished.put((index, result)),
@@ -76,6 +79,12 @@ def check_with(engine: FaceEngine, template: Sequence[Embedding], paths: Sequenc
             if progress is not None:
                 progress(done, len(paths))
     return results
+
+
+def workers_for(engine: FaceEngine, photos: int) -> int:
+    """How many photos to check at once: one, here, until the engine's worker processes pay."""
+    pays_from = WORKERS_PAY_FROM.get(engine.name, max(WORKERS_PAY_FROM.values()))
+    return default_workers(engine) if photos >= pays_from else 1
 
 
 def check_photo(engine: FaceEngine, matcher: Matcher, path: Path) -> dict[str, Any]:

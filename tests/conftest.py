@@ -28,4 +28,6 @@ def key_dir(tmp_path_factory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("keys")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FACEAUDIT_KEY_DIR", str(folder))
+        # The sface engine's fp32 model copies too: tests never write to the user's cache.
+        patch.setenv("FACEAUDIT_CACHE", str(tmp_path_factory.mktemp("cache")))
         yield folder

@@ -211,3 +211,63 @@ def test_face_heights_are_on_one_scale_whichever_engine_found_the_face():
             biggest = max(faces, key=lambda f: f.box.height)
             heights.append(face_height(biggest, type(engine)))
         assert abs(heights[0] - heights[1]) <= 0.15 * heights[1], (name, heights)
+
+
+# -- the fp32 cache -----------------------------------------------------------------------------
+@needs_models
+def test_the_fp32_conversion_is_the_pinned_one():
+    """The cache is trusted only for bytes with the pinned SHA-256; if this fails, the library
+    versions convert differently and every load converts again (slower, still correct):
+    re-pin fp32_sha256 in faceaudit/data/sface_models.json."""
+    import hashlib
+
+    assert MODELS is not None
+    for model in (sface_models.pinned().detector, sface_models.pinned().recogniser):
+        converted = sface_models.dequantised(sface_models.read_checked(MODELS, model))
+        assert hashlib.sha256(converted).hexdigest() == model.fp32_sha256, model.file
+
+
+@needs_models
+def test_a_second_load_uses_the_cache_and_a_changed_cache_is_converted_again(tmp_path, monkeypatch):
+    assert MODELS is not None
+    model = sface_models.pinned().recogniser
+    first = sface_models.fp32_model(MODELS, model, tmp_path)
+    cached = tmp_path / sface_models.cached_name(model)
+    assert cached.read_bytes() == first
+
+    def no_conversion(data: bytes) -> bytes:
+        raise AssertionError("converted although a good copy is cached")
+
+    monkeypatch.setattr(sface_models, "dequantised", no_conversion)
+    assert sface_models.fp32_model(MODELS, model, tmp_path) == first
+
+    tampered = bytearray(first)
+    tampered[len(tampered) // 3] ^= 0x01
+    cached.write_bytes(bytes(tampered))
+    monkeypatch.undo()
+    assert sface_models.fp32_model(MODELS, model, tmp_path) == first  # converted again
+    assert cached.read_bytes() == first  # and the cache repaired
+
+
+@needs_models
+def test_a_cache_that_cannot_be_written_costs_speed_only(tmp_path):
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    engine = SFaceEngine(cache=blocked)
+    engine.load()
+    assert engine.describe()["engine"] == "sface"
+    assert not (blocked / "models").exists()
+
+
+@needs_models
+def test_a_cached_copy_never_stands_in_for_a_changed_source(tmp_path):
+    """The source file is checked before every load, even when the fp32 copy is cached."""
+    assert MODELS is not None
+    folder = tmp_path / "models"
+    shutil.copytree(MODELS, folder)
+    model = sface_models.pinned().detector
+    sface_models.fp32_model(folder, model, tmp_path / "cache")
+    source = folder / model.file
+    source.write_bytes(source.read_bytes() + b"\0")
+    with pytest.raises(ValueError, match="not the pinned"):
+        sface_models.fp32_model(folder, model, tmp_path / "cache")

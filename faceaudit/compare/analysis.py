@@ -136,13 +136,17 @@ class EnginePool:
         if self.processes:
             # spawn: the calling process may have threads (crawler, browser) that a fork would
             # copy mid-flight; each worker imports what it needs and loads the engine once.
-            with _ctrl_c_held():
-                self._executor = ProcessPoolExecutor(
-                    self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start_worker,
-                    initargs=(engine, [np.asarray(v, np.float32) for v in template], matcher.thresholds))
-                for _ in range(self.workers):  # start every worker now, before the first task
-                    self._executor.submit(_warm)
+            self._executor = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(engine, [np.asarray(v, np.float32) for v in template], matcher.thresholds))
+            try:
+                with _ctrl_c_held():
+                    for _ in range(self.workers):  # start every worker now, before the first task
+                        self._executor.submit(_warm)
+            except BaseException:  # Ctrl-C: nobody will close this pool
+                self.close(cancel=True)
+                raise
         else:
             engine.load()
             self._engine, self._matcher = engine, matcher
@@ -192,19 +196,28 @@ class AnalysisPool(EnginePool):
 
 @contextlib.contextmanager
 def _ctrl_c_held() -> Iterator[None]:
-    """Start worker processes with SIGINT blocked, which they inherit until `_start_worker` has
-    them ignore it: a Ctrl-C while a worker is still importing would otherwise kill it with a
-    traceback. This thread blocks it only meanwhile: a Ctrl-C then reaches it right after."""
-    if not hasattr(signal, "pthread_sigmask"):  # not POSIX
-        yield
+    """Hold Ctrl-C while worker processes start. Ctrl-C reaches every process of the terminal's
+    group; a worker ignores it, but only from `_start_worker` on: one still importing would die
+    with a traceback, and so would one whose start this process left half-done (its start-up
+    data half-sent). So SIGINT is blocked meanwhile, a mask the workers inherit and
+    `_start_worker` lifts once it ignores SIGINT, and a Ctrl-C that reaches this process
+    is raised here as soon as the workers have started."""
+    if (not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is None):
+        yield  # not POSIX, not the thread Python handles signals in, or a handler not Python's
         return
     # Starting multiprocessing's resource tracker unblocks SIGINT in this thread: start it first.
     resource_tracker.ensure_running()
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    caught: list[int] = []
+    handler = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        signal.signal(signal.SIGINT, handler)
+    if caught:
+        signal.raise_signal(signal.SIGINT)  # as if it came now: KeyboardInterrupt, usually
 
 
 # -- in a worker process -----------------------------------------------------------------------

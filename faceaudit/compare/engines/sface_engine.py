@@ -68,9 +68,10 @@ class SFaceEngine(FaceEngine):
     _model_attributes = ("_detector", "_recogniser")
 
     def __init__(self, model_dir: Path | None = None, *, small_faces: bool = True,
-                 threads: int = 1) -> None:
+                 threads: int = 1, cache: Path | None = None) -> None:
         super().__init__(model_dir)
         self.small_faces = small_faces
+        self.cache = cache or sface_models.default_cache()  # where the fp32 copies are kept
         self.threads = threads  # onnxruntime intra-op threads per session
         if threads > 1:  # the sessions spread each run over the cores: one engine is enough
             self.parallelism = "threads"
@@ -108,8 +109,8 @@ class SFaceEngine(FaceEngine):
             raise EngineUnavailable(problem, sface_models.INSTALL_HINT)
         models = sface_models.pinned()
         try:
-            detector = sface_models.dequantised(sface_models.read_checked(folder, models.detector))
-            recogniser = sface_models.dequantised(sface_models.read_checked(folder, models.recogniser))
+            detector = sface_models.fp32_model(folder, models.detector, self.cache)
+            recogniser = sface_models.fp32_model(folder, models.recogniser, self.cache)
         except ValueError as exc:  # the files changed after `problem` looked at them
             raise EngineUnavailable(str(exc), sface_models.INSTALL_HINT) from exc
         options = onnxruntime.SessionOptions()

@@ -8,16 +8,23 @@ from requirements-models.txt, hash-pinned) and found here with importlib's finde
 importing it. Every load reads the bytes once, checks their SHA-256 and builds the sessions from
 those same bytes, so a file swapped between the check and the load is never run.
 
-The SFace file is int8 block-quantised. Its weights are turned back into float32 in memory
-(`dequantised`), which onnxruntime runs about twice as fast (measured: benchmarks/sface_speed.py)
-with the same embeddings; the conversion is deterministic, takes well under a second, and is
-never written to disk.
+Both files are int8 block-quantised; their weights are turned back into float32
+(`dequantised`): onnxruntime runs the fp32 SFace about twice as fast (30 ms a face against 53 ms
+on one core) with the same embeddings (largest difference 2e-6), and cannot run the int8 YuNet at
+all (it rejects a block size on per-tensor scales). The conversion needs the `onnx` package, whose
+import alone takes 0.7-0.85 s, plus 0.55 s of work: too much for every worker process of a scan.
+So the fp32 copies are cached in the user cache folder (`fp32_model`), under names that carry
+their SHA-256, and a cached copy is used only when its bytes have the SHA-256 pinned for the
+conversion of the pinned source (the conversion is deterministic); anything else is converted
+again from the checked source.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from importlib.util import find_spec
@@ -40,6 +47,7 @@ class ModelFile:
     name: str
     source: str
     licence: str
+    fp32_sha256: str  # of `dequantised(the file)`: what a cached fp32 copy must hash to
 
 
 @dataclass(frozen=True)
@@ -52,8 +60,8 @@ class ModelSet:
 
 def pinned() -> ModelSet:
     data = json.loads(resources.files("faceaudit.data").joinpath("sface_models.json").read_text())
-    files = {role: ModelFile(role, **{k: entry[k] for k in ("file", "sha256", "name", "source", "licence")})
-             for role, entry in data["models"].items()}
+    keys = ("file", "sha256", "name", "source", "licence", "fp32_sha256")
+    files = {role: ModelFile(role, **{k: entry[k] for k in keys}) for role, entry in data["models"].items()}
     return ModelSet(data["package"], data["version"], files["detector"], files["recogniser"])
 
 
@@ -88,6 +96,54 @@ def read_checked(folder: Path, model: ModelFile) -> bytes:
     if found != model.sha256:
         raise ValueError(f"{folder / model.file} has SHA-256 {found}, not the pinned {model.sha256}")
     return data
+
+
+def default_cache() -> Path:
+    """Where fp32 copies are kept: $FACEAUDIT_CACHE, else the platform's user cache folder."""
+    if os.environ.get("FACEAUDIT_CACHE"):
+        return Path(os.environ["FACEAUDIT_CACHE"]).expanduser() / "models"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("faceaudit")) / "models"
+
+
+def cached_name(model: ModelFile) -> str:
+    return f"{model.file.removesuffix('.onnx')}.fp32-{model.fp32_sha256[:16]}.onnx"
+
+
+def fp32_model(folder: Path, model: ModelFile, cache: Path | None) -> bytes:
+    """The float32 form of a pinned model: the cached copy when its SHA-256 is the pinned one,
+    else converted from the source file (checked first) and cached for the next load. Without a
+    usable cache folder (None, read-only) the conversion is simply not kept."""
+    path = cache / cached_name(model) if cache is not None else None
+    if path is not None and path.is_file():
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() == model.fp32_sha256:
+            read_checked(folder, model)  # the source is checked before every load all the same
+            return data
+    data = dequantised(read_checked(folder, model))
+    if path is not None and hashlib.sha256(data).hexdigest() == model.fp32_sha256:
+        _write_atomically(path, data)
+    return data
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Next to the target, flushed, fsynced and renamed: a reader sees all of it or nothing.
+    A cache that cannot be written costs only speed, so OSError is not raised."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, path)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+    except OSError:
+        return
 
 
 def dequantised(model_bytes: bytes) -> bytes:
