@@ -328,7 +328,7 @@ def test_a_missing_pack_without_download_permission_fails_without_touching_the_n
     assert "buffalo_l" in caught.value.message and "\n" not in caught.value.message
     assert "faceaudit enroll --engine insightface" in caught.value.hint
     assert "about 289 MB" in caught.value.hint
-    assert "--model-dir PATH" in caught.value.hint and "--engine dlib" in caught.value.hint
+    assert "--model-dir PATH" in caught.value.hint and "--engine sface" in caught.value.hint
     assert not (tmp_path / "insightface").exists()
 
 
@@ -350,7 +350,7 @@ def test_a_declined_download_fails_with_a_hint_naming_model_dir(
     assert asked == [("buffalo_s", PACK_SIZES["buffalo_s"])]
     assert network_attempts == [] and downloads == []
     assert "buffalo_s" in caught.value.message and "about 128 MB" in caught.value.message
-    assert "--model-dir PATH" in caught.value.hint and "--engine dlib" in caught.value.hint
+    assert "--model-dir PATH" in caught.value.hint and "--engine sface" in caught.value.hint
 
 
 def test_a_missing_model_dir_is_never_downloaded(tmp_path: Path, downloads: list[str]) -> None:

@@ -373,7 +373,7 @@ def test_a_connection_failure_says_what_happened_and_how_to_go_on_offline(
                                     "could not connect to github.com after 2 attempts")
     assert "\n" not in error.message
     assert error.hint.startswith("check your connection")
-    assert "--model-dir PATH" in error.hint and "--engine dlib" in error.hint
+    assert "--model-dir PATH" in error.hint and "--engine sface" in error.hint
     assert error.exit_code == ExitCode.ENGINE
     assert leftovers(root / "models") == []
 
