@@ -8,12 +8,12 @@ non-commercial use only, so faceaudit never opens it.
 from __future__ import annotations
 
 import importlib.util
-import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from faceaudit.compare.engines import tiles
 from faceaudit.compare.engines.base import (
     Availability,
     FaceEngine,
@@ -130,10 +130,7 @@ class DlibEngine(FaceEngine):
         """What the small-face pass would scan in `image`, in words ("small faces (3000x2000,
         4 tiles)"), or None when there is none: the first pass saw every pixel, or it is off."""
         plan = self._small_face_plan(image)
-        if plan is None:
-            return None
-        _, (width, height), tiles = plan
-        return f"small faces ({width}x{height}, {len(tiles)} tile{'s' if len(tiles) > 1 else ''})"
+        return None if plan is None else plan.describe()
 
     def detect_small_faces(self, image: RGBImage) -> list[DetectedFace]:
         """The small-face pass only ([] when small_face_pass is None)."""
@@ -144,29 +141,26 @@ class DlibEngine(FaceEngine):
                    large_faces_only: bool = False) -> list[DetectedFace]:
         height, width = image.shape[:2]
         scale = min(1.0, max_side / max(height, width))
-        small = image if scale == 1.0 else _resize(image, scale)
+        small = image if scale == 1.0 else tiles.resize(image, scale)
         upsample = self.upsample
         if large_faces_only and max(small.shape[:2]) > LARGE_FACES_MIN_SIDE:
             upsample = 0
         return self._describe_faces(image, self._hog(small, scale, upsample=upsample))
 
-    def _small_face_plan(self, image: RGBImage) -> tuple[float, tuple[int, int], list[_Tile]] | None:
-        """(scale, scanned size, tiles) of the small-face pass, or None when there is none."""
-        height, width = image.shape[:2]
-        if not self.small_faces or max(height, width) <= DETECT_MAX_SIDE:
+    def _small_face_plan(self, image: RGBImage) -> tiles.Plan | None:
+        if not self.small_faces:
             return None
-        scale = min(1.0, SMALL_FACE_MAX_SIDE / max(height, width))
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))  # as _resize makes it
-        return scale, size, _tiles(*size)
+        return tiles.plan(image, first_pass_side=DETECT_MAX_SIDE, max_side=SMALL_FACE_MAX_SIDE,
+                          side=TILE_SIDE, overlap=TILE_OVERLAP)
 
     def _small_face_pass(self, image: RGBImage) -> list[DetectedFace]:
         plan = self._small_face_plan(image)
         if plan is None:
             return []
-        scale, _, tiles = plan
-        scanned = image if scale == 1.0 else _resize(image, scale)
+        scale = plan.scale
+        scanned = image if scale == 1.0 else tiles.resize(image, scale)
         found: list[_Found] = []
-        for left, top, right, bottom in tiles:
+        for left, top, right, bottom in plan.tiles:
             tile = np.ascontiguousarray(scanned[top:bottom, left:right])
             found += self._hog(tile, scale, left, top)
         return self._describe_faces(image, _without_repeats(found))
@@ -213,25 +207,11 @@ class DlibEngine(FaceEngine):
 
 
 _Found = tuple[tuple[int, int, int, int], float]  # (left, top, right, bottom), HOG score
-_Tile = tuple[int, int, int, int]
 
 
-def _tiles(width: int, height: int) -> list[_Tile]:
-    """Tiles of at most TILE_SIDE covering width x height, overlapping by TILE_OVERLAP or more."""
-    return [
-        (left, top, right, bottom)
-        for top, bottom in _spans(height)
-        for left, right in _spans(width)
-    ]
-
-
-def _spans(size: int) -> list[tuple[int, int]]:
-    if size <= TILE_SIDE:
-        return [(0, size)]
-    count = math.ceil((size - TILE_OVERLAP) / (TILE_SIDE - TILE_OVERLAP))
-    span = math.ceil((size + (count - 1) * TILE_OVERLAP) / count)  # equal tiles, <= TILE_SIDE
-    starts = [round(i * (size - span) / (count - 1)) for i in range(count)]
-    return [(start, start + span) for start in starts]
+def _tiles(width: int, height: int) -> list[tiles.Tile]:
+    """The small-face pass's tiles of a width x height copy."""
+    return tiles.tiles(width, height, side=TILE_SIDE, overlap=TILE_OVERLAP)
 
 
 def _without_repeats(found: list[_Found]) -> list[_Found]:
@@ -252,11 +232,3 @@ def _shared(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float
         return 0.0
     smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
     return width * height / max(1, smaller)
-
-
-def _resize(image: RGBImage, scale: float) -> RGBImage:
-    from PIL import Image
-
-    pil = Image.fromarray(image)
-    size = (max(1, round(pil.width * scale)), max(1, round(pil.height * scale)))
-    return np.asarray(pil.resize(size, Image.Resampling.BILINEAR), dtype=np.uint8)
