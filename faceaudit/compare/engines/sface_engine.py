@@ -6,8 +6,9 @@ landmarks badly on small ones) and padded. It returns, per anchor of three strid
 an objectness score, a box and five landmarks (the person's right eye, left eye, nose tip, right
 and left mouth corners: left to right as seen). Each face is aligned with a similarity
 transform of those landmarks onto the ArcFace 112x112 five-point template and embedded by SFace
-(RGB, 0-255, NCHW, 128-d), together with its mirror image: the two embeddings are summed, which
-measurably steadies the score of faces turned to one side (benchmarks/calibrate.py).
+(RGB, 0-255, NCHW, 128-d), together with its mirror image: the two embeddings are summed
+(on ../shared/faces-eval the lowest genuine score rose from 0.379 to 0.408 with it, and genuine
+accepts at the `you` threshold from 372 to 373 of 374; see thresholds.json).
 
 A large photo whose faces are small (a group photo, a 40 px face in 3000 x 2000) gets a second
 pass when the first finds nothing: tiles of 320 px, each enlarged 2x, over the photo shrunk to
@@ -99,7 +100,12 @@ class SFaceEngine(FaceEngine):
         return {
             **super().describe(),
             "model": f"{models.recogniser.file} (sha256 {models.recogniser.sha256[:16]})",
-            "detector": f"{models.detector.file} at {INPUT_SIDE}x{INPUT_SIDE}, threshold {DET_THRESH}",
+            # Every setting that changes what is found: a re-scan reuses earlier analysis only
+            # when this description (and the rest of scan.analysis_key) is the same.
+            "detector": (f"{models.detector.file} at {INPUT_SIDE}x{INPUT_SIDE}, threshold {DET_THRESH}, "
+                         f"up to {UPSCALE}x, min {MIN_FACE_PX} px, turns from {self.min_turn_score}"
+                         + (f"; small faces: {TILE_SIDE} px tiles up to {SMALL_FACE_MAX_SIDE} px"
+                            if self.small_faces else "")),
             "embedding": "SFace of the aligned face plus its mirror image" if FLIP else "SFace",
             "licence": f"YuNet: {models.detector.licence}; SFace: {models.recogniser.licence}",
         }
