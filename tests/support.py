@@ -208,3 +208,34 @@ def crawl_rendered(url: str, session: BrowserSession, server: FixtureServer, han
     ctx = CrawlContext(net=None, browser=lambda: session, max_scrolls=max_scrolls, **limits)  # type: ignore[arg-type]
     result = CrawlResult()
     return list(sites.find(url).candidates(ctx, result)), result
+
+
+# -- worker processes (Linux /proc), for the tests that kill a scan or a check --------------------
+def proc_status(pid: int, field: str) -> str:
+    """One field of /proc/PID/status ("PPid", "State", "SigIgn"), or "" when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith(f"{field}:"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def spawned_workers(parent: int) -> list[int]:
+    """The multiprocessing workers `parent` has spawned and that are still there."""
+    def cmdline(pid: int) -> str:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                return handle.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()
+            and proc_status(int(p), "PPid") == str(parent) and "spawn_main" in cmdline(int(p))]
+
+
+def alive(pid: int) -> bool:
+    state = proc_status(pid, "State")
+    return state != "" and not state.startswith("Z")

@@ -25,7 +25,7 @@ from faceaudit.compare.matcher import Matcher
 from faceaudit.compare.reference import ReferencePhoto, build_template
 from faceaudit.errors import ExitCode
 from faceaudit.workspace import Template
-from tests.support import FACES, faceaudit, needs_faces
+from tests.support import FACES, alive, faceaudit, needs_faces, proc_status, spawned_workers
 
 needs_sface = pytest.mark.skipif(not SFaceEngine.availability().ok,
                                  reason=f"needs the sface engine: {SFaceEngine.availability().reason}")
@@ -194,43 +194,18 @@ def test_ctrl_c_stops_the_check_and_its_workers(home):
     assert "interrupted" in err and "Traceback" not in err, err
     assert out == ""
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(p) for p in workers):
+    while time.monotonic() < deadline and any(alive(p) for p in workers):
         time.sleep(0.1)
-    assert not any(_alive(p) for p in workers)
+    assert not any(alive(p) for p in workers)
 
 
 def _ready_workers(parent: int, count: int, timeout: float) -> list[int]:
     """The worker processes of `parent`, once `count` of them ignore SIGINT (started)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        children = [int(p) for p in os.listdir("/proc") if p.isdigit() and _status(int(p), "PPid") == str(parent)
-                    and "spawn_main" in _cmdline(int(p))]
-        ready = [p for p in children if int(_status(p, "SigIgn") or "0", 16) & (1 << (signal.SIGINT - 1))]
+        ready = [p for p in spawned_workers(parent)
+                 if int(proc_status(p, "SigIgn") or "0", 16) & (1 << (signal.SIGINT - 1))]
         if len(ready) >= count:
             return ready
         time.sleep(0.05)
     raise AssertionError(f"{count} worker processes did not start within {timeout} s")
-
-
-def _status(pid: int, field: str) -> str:
-    try:
-        with open(f"/proc/{pid}/status") as handle:
-            for line in handle:
-                if line.startswith(f"{field}:"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return ""
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            return handle.read().decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _alive(pid: int) -> bool:
-    state = _status(pid, "State")
-    return state != "" and not state.startswith("Z")

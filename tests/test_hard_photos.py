@@ -27,7 +27,14 @@ from faceaudit.compare.faces import TURN_MAX_SIDE, FaceSearch, find_faces
 from faceaudit.compare.imageio import DecodedImage
 from faceaudit.compare.matcher import Matcher
 from faceaudit.scan import _analyse, _Fetched
-from faceaudit.types import Box, FetchedImage, ImageCandidate, ImageKind, ImageMetadata
+from faceaudit.types import (
+    Box,
+    DetectedFace,
+    FetchedImage,
+    ImageCandidate,
+    ImageKind,
+    ImageMetadata,
+)
 from faceaudit.workspace import Workspace
 from tests.support import FACES, faceaudit, needs_faces
 
@@ -385,38 +392,49 @@ def test_a_scan_keeps_a_thumbnail_of_a_sideways_face_turned_upright(tmp_path, en
     assert np.abs(thumbnail - expected).mean() < 4  # the upright face, not a sideways crop
 
 
-def test_an_unsure_upright_face_is_kept_when_no_turn_is_surer(monkeypatch):
+class ScriptedTurns(FaceEngine):
+    """An engine that finds sideways faces (like sface) with a scripted detection score per turn
+    of `upright` (0, 90, 180, 270); a turn listed in `dropped` is seen by `surest_face` but its
+    face is not kept by `detect` (too small, say)."""
+
+    name = "dlib"  # borrows dlib's thresholds
+    embedding_size = 4
+    landmark_roles = ((0,), (1,), 2)
+    confident_score = 0.9
+    min_enrol_score = 0.5
+    finds_turned_faces = True
+
+    def __init__(self, upright: np.ndarray, scores: dict[int, float], dropped: tuple[int, ...] = ()) -> None:
+        super().__init__()
+        self.upright, self.scores, self.dropped = upright, scores, dropped
+
+    @classmethod
+    def availability(cls, model_dir=None):  # type: ignore[no-untyped-def]
+        raise AssertionError
+
+    def _load(self) -> None:
+        pass
+
+    def _turn(self, image: np.ndarray) -> int:
+        return next(t for t in (0, 90, 180, 270) if np.array_equal(image, np.rot90(self.upright, t // 90)))
+
+    def _detect(self, image):  # type: ignore[no-untyped-def]
+        turn = self._turn(image)
+        if not self.scores.get(turn) or turn in self.dropped:
+            return []
+        return [DetectedFace(Box(1, 1, 30, 30), np.zeros((5, 2), np.float32), self.scores[turn],
+                             np.array([1, 0, 0, 0], np.float32), 50.0)]
+
+    def surest_face(self, image):  # type: ignore[no-untyped-def]
+        return self.scores.get(self._turn(image), 0.0)
+
+
+def test_an_unsure_upright_face_is_kept_when_no_turn_is_surer():
     """The turn comparison (sface) never loses the upright faces: a turn wins only with a surer
     face that it also keeps."""
-    from faceaudit.compare import faces as faces_module
-    from faceaudit.types import DetectedFace
-
-    class Unsure(FaceEngine):
-        name = "dlib"  # borrows dlib's thresholds
-        embedding_size = 4
-        landmark_roles = ((0,), (1,), 2)
-        confident_score = 0.9
-        min_enrol_score = 0.5
-        finds_turned_faces = True
-
-        @classmethod
-        def availability(cls, model_dir=None):  # type: ignore[no-untyped-def]
-            raise AssertionError
-
-        def _load(self) -> None:
-            pass
-
-        def _detect(self, image):  # type: ignore[no-untyped-def]
-            if image.shape[0] > image.shape[1]:  # a turned copy: nothing kept...
-                return []
-            return [DetectedFace(Box(1, 1, 30, 30), np.zeros((5, 2), np.float32), 0.6,
-                                 np.array([1, 0, 0, 0], np.float32), 50.0)]
-
-        def surest_face(self, image):  # type: ignore[no-untyped-def]
-            return 0.95 if image.shape[0] > image.shape[1] else 0.6  # ...though seen surely
-
-    photo = encode(Image.fromarray(scene(80, 40)), "PNG")
-    search = faces_module.find_faces(Unsure(), photo, source="wide.png")
+    rgb = scene(80, 40)
+    engine = ScriptedTurns(rgb, {0: 0.6, 90: 0.95, 270: 0.95}, dropped=(90, 270))
+    search = find_faces(engine, encode(Image.fromarray(rgb), "PNG"), source="wide.png")
     assert (len(search.faces), search.rotation) == (1, 0)
     assert search.tried == ["upright", "rot90", "rot180", "rot270"]
 
@@ -424,43 +442,8 @@ def test_an_unsure_upright_face_is_kept_when_no_turn_is_surer(monkeypatch):
 def test_with_no_upright_face_the_surest_turn_wins_not_the_first():
     """YuNet half-finds a sideways face in the wrong turn (measured: 0.78 at 90 degrees where
     the right turn, 270, scores 0.92): every turn is scored and the surest one is searched."""
-    from faceaudit.compare import faces as faces_module
-    from faceaudit.types import DetectedFace
-
-    scores = {90: 0.78, 180: 0.0, 270: 0.92}
-
-    class Sideways(FaceEngine):
-        name = "dlib"  # borrows dlib's thresholds
-        embedding_size = 4
-        landmark_roles = ((0,), (1,), 2)
-        confident_score = 0.9
-        min_enrol_score = 0.5
-        finds_turned_faces = True
-
-        @classmethod
-        def availability(cls, model_dir=None):  # type: ignore[no-untyped-def]
-            raise AssertionError
-
-        def _load(self) -> None:
-            pass
-
-        def _turn(self, image) -> int:  # type: ignore[no-untyped-def]
-            for turn in (90, 180, 270):
-                if np.array_equal(image, np.rot90(self.upright, turn // 90)):
-                    return turn
-            return 0
-
-        def _detect(self, image):  # type: ignore[no-untyped-def]
-            score = scores.get(self._turn(image), 0.0)
-            return [DetectedFace(Box(1, 1, 30, 30), np.zeros((5, 2), np.float32), score,
-                                 np.array([1, 0, 0, 0], np.float32), 50.0)] if score else []
-
-        def surest_face(self, image):  # type: ignore[no-untyped-def]
-            return scores.get(self._turn(image), 0.0)
-
-    engine = Sideways()
     rgb = scene(60, 40)
-    engine.upright = rgb  # type: ignore[attr-defined]
-    search = faces_module.find_faces(engine, encode(Image.fromarray(rgb), "PNG"), source="side.png")
+    engine = ScriptedTurns(rgb, {90: 0.78, 270: 0.92})
+    search = find_faces(engine, encode(Image.fromarray(rgb), "PNG"), source="side.png")
     assert search.rotation == 270 and len(search.faces) == 1
     assert search.tried == ["upright", "rot90", "rot180", "rot270"]

@@ -22,6 +22,7 @@ from faceaudit.demo.platforms import build
 from faceaudit.demo.server import FixtureServer
 from faceaudit.scan import ScanOptions, run_scan
 from faceaudit.workspace import Workspace, load_report
+from tests.support import alive, spawned_workers
 
 
 @pytest.fixture(scope="module")
@@ -197,37 +198,12 @@ def test_workers_end_when_the_scan_process_is_killed(tmp_path):
     deadline = time.monotonic() + 30
     workers: list[int] = []
     while time.monotonic() < deadline and len(workers) < 2:
-        workers = [int(p) for p in os.listdir("/proc") if p.isdigit() and _parent(int(p)) == scan.pid
-                   and "spawn_main" in _cmdline(int(p))]
+        workers = spawned_workers(scan.pid)
         time.sleep(0.1)
     assert len(workers) == 2
     os.kill(scan.pid, signal.SIGKILL)
     scan.wait()
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(p) for p in workers):
+    while time.monotonic() < deadline and any(alive(p) for p in workers):
         time.sleep(0.1)
-    assert not any(_alive(p) for p in workers)
-
-
-def _parent(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return int(handle.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return -1
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            return handle.read().decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    assert not any(alive(p) for p in workers)
