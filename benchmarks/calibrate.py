@@ -69,11 +69,12 @@ import numpy as np
 
 from faceaudit.compare.analysis import cores
 from faceaudit.compare.engines import ENGINES, engine_class, make_engine
-from faceaudit.compare.engines.base import FaceEngine, Thresholds
+from faceaudit.compare.engines.base import FaceEngine
 from faceaudit.compare.faces import find_faces
 from faceaudit.compare.imageio import read_path
 from faceaudit.compare.matcher import Matcher
 from faceaudit.errors import FaceauditError
+from faceaudit.thresholds import Thresholds
 from faceaudit.types import Box, Embedding
 
 DERIVED = re.compile(r"variant|crop|cop(y|ies)|identical|near-duplicate|PNG of|resized|re-encoded", re.I)

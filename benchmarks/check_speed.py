@@ -44,7 +44,7 @@ from faceaudit.check import WORKERS_PAY_FROM, check_photos  # noqa: E402
 from faceaudit.compare.analysis import cores  # noqa: E402
 from faceaudit.compare.engines.base import FaceEngine  # noqa: E402
 from faceaudit.compare.reference import ReferencePhoto, build_template  # noqa: E402
-from faceaudit.workspace import Template  # noqa: E402
+from faceaudit.types import Template  # noqa: E402
 
 REFERENCES = ("barack_obama/obama.jpg", "barack_obama/obama2.jpg")
 

@@ -29,7 +29,8 @@ from faceaudit.compare.reference import ReferencePhoto, build_template
 from faceaudit.crawl.net import NetworkPolicy
 from faceaudit.demo.photos import public_photos, reference_photos
 from faceaudit.demo.server import FixtureServer, Reply, Request
-from faceaudit.workspace import ReferenceFace, Workspace
+from faceaudit.types import ReferenceFace
+from faceaudit.workspace import Workspace
 
 HOST = "social.example"
 ACCOUNT_URL = f"https://{HOST}/@alex"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import queue
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from faceaudit.compare.analysis import EnginePool, default_workers
 from faceaudit.compare.engines import make_engine
@@ -22,10 +22,7 @@ from faceaudit.compare.faces import find_faces
 from faceaudit.compare.imageio import read_path
 from faceaudit.compare.matcher import Matcher
 from faceaudit.errors import ImageRejected, UsageError
-from faceaudit.types import Embedding
-
-if TYPE_CHECKING:  # the workers import this module: keep the storage layer out of them
-    from faceaudit.workspace import Template
+from faceaudit.types import Embedding, Template
 
 # Per engine, the fewest photos for which worker processes pay; fewer are checked in this process.
 # Below it, the workers' start-up (spawn, imports, models loaded in each) costs more than the

@@ -31,14 +31,22 @@ import numpy as np
 
 from faceaudit import __version__
 from faceaudit.compare import analysis
-from faceaudit.compare.analysis import Analysis, AnalysisPool
+from faceaudit.compare.analysis import AnalysisPool
 from faceaudit.compare.engines.base import FaceEngine
 from faceaudit.compare.matcher import Matcher
 from faceaudit.crawl import sites
 from faceaudit.crawl.net import NetClient, NetworkPolicy, RequestCap, ScanDeadline
 from faceaudit.crawl.sites.base import CrawlContext
 from faceaudit.errors import FaceauditError, NetworkError
-from faceaudit.types import CrawlResult, FetchedImage, ImageCandidate, StopReason
+from faceaudit.types import (
+    Analysis,
+    CrawlResult,
+    FetchedImage,
+    ImageCandidate,
+    ImageRecord,
+    ImageStatus,
+    StopReason,
+)
 from faceaudit.workspace import Account, Workspace
 
 log = logging.getLogger(__name__)
@@ -61,14 +69,14 @@ class ScanOptions:
 class ScanProgress(Protocol):
     def account_started(self, account: Account) -> None: ...
     def image_found(self, account: Account, candidate: ImageCandidate) -> None: ...
-    def image_analysed(self, account: Account, url: str, status: str, yours: int) -> None: ...
+    def image_analysed(self, account: Account, url: str, status: ImageStatus, yours: int) -> None: ...
     def account_finished(self, account: Account, result: CrawlResult) -> None: ...
 
 
 class _Quiet:
     def account_started(self, account: Account) -> None: pass
     def image_found(self, account: Account, candidate: ImageCandidate) -> None: pass
-    def image_analysed(self, account: Account, url: str, status: str, yours: int) -> None: pass
+    def image_analysed(self, account: Account, url: str, status: ImageStatus, yours: int) -> None: pass
     def account_finished(self, account: Account, result: CrawlResult) -> None: pass
 
 
@@ -127,7 +135,7 @@ def run_scan(workspace: Workspace, engine: FaceEngine, matcher: Matcher,
         if scan_id is not None and workspace.analysis_key(scan_id) not in ("", key):
             scan_id = None  # its images were judged against another template or engine
         if scan_id is None:
-            scan_id = workspace.start_scan(engine.name)
+            scan_id = workspace.start_scan(engine.name, matcher.thresholds)
         workspace.set_analysis_key(scan_id, key)
         events: queue.Queue[Any] = queue.Queue()  # bounded by the slots, see the module docstring
         stop = threading.Event()
@@ -193,7 +201,7 @@ class _Recorder:
 
     def _fetched(self, item: _Fetched) -> None:
         if item.image is None:
-            self._record(item, Analysis("failed", item.error), None)
+            self._record(item, Analysis(ImageStatus.FAILED, item.error), None)
             return
         sha = hashlib.sha256(item.image.data).hexdigest()
         if sha in self.analysing:  # the same bytes are being analysed: wait for that
@@ -204,9 +212,7 @@ class _Recorder:
             return
         reused = self.workspace.reusable_analysis(self.key, sha)
         if reused is not None:
-            row, findings = reused
-            self._record(item, Analysis("analysed", None, row["faces"], row["other_faces"],
-                                        row["metadata"], findings), sha)
+            self._record(item, reused, sha)
             return
         self.analysing[sha] = [item]
         self.pool.submit(sha, item.image.data, item.candidate.url)
@@ -222,21 +228,11 @@ class _Recorder:
 
     def _record(self, item: _Fetched, result: Analysis | None, sha: str | None) -> None:
         """Record one image (result None: a duplicate of one recorded for its account)."""
-        c = item.candidate
-        row: dict[str, Any] = {
-            "url": c.url, "page_url": c.page_url, "kind": c.kind.value, "found_by": c.found_by,
-            "alt": c.alt, "faces": 0, "other_faces": 0, "metadata": {}, "posted_at": c.posted_at,
-            "sha256": sha, "status": "duplicate",
-        }
-        findings: list[dict[str, Any]] = []
-        if result is not None:
-            row.update(status=result.status, error=result.error, faces=result.faces,
-                       other_faces=result.other_faces, metadata=result.metadata)
-            findings = result.findings
-        self.workspace.record_image(self.scan_id, item.account.id, row, findings)
+        stored = result if result is not None else Analysis(ImageStatus.DUPLICATE)
+        self.workspace.record_image(self.scan_id, item.account.id, ImageRecord(item.candidate, sha, stored))
         self.slots.release()
         self.unrecorded[item.account.id] -= 1
-        self.progress.image_analysed(item.account, c.url, row["status"], result.yours if result else 0)
+        self.progress.image_analysed(item.account, item.candidate.url, stored.status, stored.yours)
         self._finish_accounts()
 
     def _finish_accounts(self) -> None:
@@ -246,28 +242,8 @@ class _Recorder:
             if self.unrecorded[account_id] > 0:
                 continue
             del self.finished[account_id]
-            r = item.result
-            self.workspace.record_account_result(
-                self.scan_id, account_id, stop=r.stop.value, detail=r.detail, pages=r.pages_visited,
-                indexable=r.indexable, notes=r.notes, done=True, facts=r.facts)
-            self.progress.account_finished(item.account, r)
-
-
-def _analyse(workspace: Workspace, scan_id: int, engine: FaceEngine, matcher: Matcher,
-             item: _Fetched) -> tuple[str, int]:
-    """Analyse and record one image in this thread, without the pool. Returns (status, yours)."""
-    if item.image is None:
-        result = Analysis("failed", item.error)
-        sha = None
-    else:
-        result = analysis.analyse(engine, matcher, item.image.data, source=item.candidate.url)
-        sha = hashlib.sha256(item.image.data).hexdigest()
-    c = item.candidate
-    row = {"url": c.url, "page_url": c.page_url, "kind": c.kind.value, "found_by": c.found_by, "alt": c.alt,
-           "posted_at": c.posted_at, "sha256": sha, "status": result.status, "error": result.error,
-           "faces": result.faces, "other_faces": result.other_faces, "metadata": result.metadata}
-    workspace.record_image(scan_id, item.account.id, row, result.findings)
-    return result.status, result.yours
+            self.workspace.record_account_result(self.scan_id, account_id, item.result)
+            self.progress.account_finished(item.account, item.result)
 
 
 def _crawl_all(accounts: list[Account], seen: dict[int, set[str]], options: ScanOptions,
@@ -317,8 +293,8 @@ def _crawl_account(account: Account, ctx: CrawlContext, seen: set[str],
                    progress: ScanProgress) -> CrawlResult:
     result = CrawlResult()
     site = sites.find(account.url)
-    count = 0
     try:
+        # `candidates` owns the --max-images cap (Site.candidates), net.py the --max-requests one.
         for candidate in site.candidates(ctx, result):
             if stop.is_set():
                 break
@@ -326,10 +302,6 @@ def _crawl_account(account: Account, ctx: CrawlContext, seen: set[str],
             if candidate.url in seen or largest in seen:
                 continue
             seen.update((candidate.url, largest))
-            count += 1
-            if count > ctx.max_images:
-                result.stop, result.detail = StopReason.CAP, f"stopped at {ctx.max_images} images"
-                break
             progress.image_found(account, candidate)
             fetched = None
             if largest != candidate.url:

@@ -12,7 +12,16 @@ import numpy.typing as npt
 Embedding = npt.NDArray[np.float32]
 
 
-class ImageKind(str, Enum):
+class TextEnum(str, Enum):
+    """A str enum that prints as its value on every Python (3.11 changed how f-strings show
+    str-mixin enums): a value written into a sentence or a file reads "avatar", never
+    "ImageKind.AVATAR"."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class ImageKind(TextEnum):
     AVATAR = "avatar"
     BANNER = "banner"  # a header image across the top of a profile (Mastodon, Bluesky, YouTube, X)
     COVER = "cover"  # Facebook's and LinkedIn's cover photo
@@ -22,7 +31,7 @@ class ImageKind(str, Enum):
     SHARE_IMAGE = "share_image"  # og:image / twitter:image / JSON-LD image
 
 
-class StopReason(str, Enum):
+class StopReason(TextEnum):
     """Why an adapter stopped: itself a finding ("12 photos, then a login wall")."""
 
     END = "end"  # saw everything the account shows logged out
@@ -102,10 +111,18 @@ class DetectedFace:
     sharpness: float = 0.0  # variance of the Laplacian on the face crop
 
 
-class Verdict(str, Enum):
+class Verdict(TextEnum):
     YOU = "you"
     MAYBE = "maybe"
     OTHER = "other"
+
+
+class ImageStatus(TextEnum):
+    """What became of one image a crawl found."""
+
+    ANALYSED = "analysed"  # decoded and searched for faces
+    FAILED = "failed"  # could not be fetched or decoded: `error` says why
+    DUPLICATE = "duplicate"  # the same bytes were already analysed for this account in this scan
 
 
 @dataclass(frozen=True)
@@ -118,9 +135,92 @@ class ImageMetadata:
     camera_serial: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """As stored and as the JSON report shows it (`gps` as a list, None where unknown)."""
         return {
             "gps": list(self.gps) if self.gps else None,
             "taken_at": self.taken_at,
             "camera": self.camera,
             "camera_serial": self.camera_serial,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImageMetadata:
+        """The inverse of `as_dict`; unknown keys are ignored, missing ones are None."""
+        gps = data.get("gps")
+        return cls(
+            gps=(float(gps[0]), float(gps[1])) if gps else None,
+            taken_at=data.get("taken_at"),
+            camera=data.get("camera"),
+            camera_serial=data.get("camera_serial"),
+        )
+
+    @property
+    def has_gps(self) -> bool:
+        return self.gps is not None
+
+    @property
+    def has_other(self) -> bool:
+        """The file gives away when, or with which camera, it was taken."""
+        return any((self.taken_at, self.camera, self.camera_serial))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One face of the user's in one image: what the compare stage hands the scan to store.
+
+    Other people's faces never become a Finding: they leave the compare stage as a count."""
+
+    verdict: Verdict  # YOU or MAYBE, never OTHER
+    similarity: float
+    box: Box  # in the photo as displayed
+    face_px: int  # height of the face box in the analysed pixels
+    det_score: float
+    recognisability: int  # 0-100 (compare/recognisability.py)
+    thumbnail: bytes | None = None  # JPEG of the face; only for a confident "you"
+
+
+@dataclass
+class Analysis:
+    """What the scan stores about one image: no embedding, no pixels of anyone but the user."""
+
+    status: ImageStatus
+    error: str | None = None
+    faces: int = 0
+    other_faces: int = 0
+    metadata: ImageMetadata = field(default_factory=ImageMetadata)
+    findings: list[Finding] = field(default_factory=list)  # the user's faces only
+
+    @property
+    def yours(self) -> int:
+        return sum(1 for f in self.findings if f.verdict is Verdict.YOU)
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One image of one account in one scan, as the workspace records it."""
+
+    candidate: ImageCandidate
+    sha256: str | None  # None when the bytes never arrived
+    analysis: Analysis
+
+
+@dataclass(frozen=True)
+class ReferenceFace:
+    """One enrolled face of the user's: sealed at rest (vault.py), in memory only while used."""
+
+    photo_name: str
+    photo_sha256: str
+    embedding: Embedding
+    det_score: float
+    face_px: int
+    frontal: float = 1.0  # 1 = looking at the camera (compare/recognisability.py)
+
+
+@dataclass(frozen=True)
+class Template:
+    """The user's enrolled faces and the engine (with its settings) that made them."""
+
+    engine: str
+    engine_info: dict[str, Any]
+    created_at: str
+    faces: list[ReferenceFace]

@@ -25,7 +25,19 @@ import platformdirs
 
 from faceaudit import vault
 from faceaudit.errors import WorkspaceError
-from faceaudit.types import Embedding, StopReason
+from faceaudit.thresholds import Thresholds
+from faceaudit.types import (
+    Analysis,
+    Box,
+    CrawlResult,
+    Finding,
+    ImageMetadata,
+    ImageRecord,
+    ImageStatus,
+    ReferenceFace,
+    Template,
+    Verdict,
+)
 
 DB_NAME = "faceaudit.db"
 LOCK_NAME = "scan.lock"
@@ -106,6 +118,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX images_by_sha256 ON images (sha256);
         """,
     ),
+    (
+        # The thresholds a scan judged faces by, as JSON {"you": .., "maybe": ..}: the report
+        # reads them from here ('' for scans from before, which report the engine's current ones).
+        "007_scan_thresholds",
+        "ALTER TABLE scans ADD COLUMN thresholds TEXT NOT NULL DEFAULT ''",
+    ),
 ]
 
 DEFAULT_RETENTION_DAYS = 90
@@ -145,24 +163,6 @@ class ConsentRecord:
     attestation: str
     method: str
     retention_days: int = DEFAULT_RETENTION_DAYS  # how long the template may be kept (consent.py)
-
-
-@dataclass(frozen=True)
-class ReferenceFace:
-    photo_name: str
-    photo_sha256: str
-    embedding: Embedding
-    det_score: float
-    face_px: int
-    frontal: float = 1.0  # 1 = looking at the camera (compare/recognisability.py)
-
-
-@dataclass(frozen=True)
-class Template:
-    engine: str
-    engine_info: dict[str, Any]
-    created_at: str
-    faces: list[ReferenceFace]
 
 
 @dataclass(frozen=True)
@@ -249,10 +249,6 @@ class Workspace:
         if row is None:
             raise WorkspaceError("this workspace has lost its id", vault.FORGET_HINT)
         return str(row[0])
-
-    def key_store(self) -> vault.KeyStore | None:
-        """Where this workspace's key is kept; None before anything needed one."""
-        return self._vault.store if self._vault else vault.locate(self.id)
 
     def _has_sealed_rows(self) -> bool:
         return self.db.execute(
@@ -380,16 +376,18 @@ class Workspace:
             return bytes(row["embedding"])
         return self._vault_to_read().unseal(row["embedding"], vault.EMBEDDING, row["photo_sha256"])
 
-    def _thumbnail(self, row: sqlite3.Row) -> bytes | None:
-        if row["thumbnail"] is None or not row["sealed"]:
-            return row["thumbnail"]
+    def thumbnail(self, row: sqlite3.Row) -> bytes | None:
+        """The JPEG of a `findings` row (with its `thumbnail`, `sealed` and `image_id`), unsealed."""
+        stored: bytes | None = row["thumbnail"]
+        if stored is None or not row["sealed"]:
+            return stored
         return self._vault_to_read().unseal(row["thumbnail"], vault.THUMBNAIL, str(row["image_id"]))
 
     def thumbnails(self) -> list[tuple[int, bytes]]:
         """(finding id, JPEG) of every stored thumbnail of the user's face, unsealed."""
         rows = self.db.execute("SELECT id, image_id, thumbnail, sealed FROM findings"
                                " WHERE thumbnail IS NOT NULL ORDER BY id").fetchall()
-        return [(row["id"], self._thumbnail(row) or b"") for row in rows]
+        return [(row["id"], self.thumbnail(row) or b"") for row in rows]
 
     def save_template(self, engine: str, engine_info: dict[str, Any], faces: Sequence[ReferenceFace], *, add: bool = False) -> None:
         """Store the reference faces, sealed; replaces the template unless `add` (same engine only)."""
@@ -432,9 +430,12 @@ class Workspace:
         ).fetchone()
         return None if row is None else int(row["id"])
 
-    def start_scan(self, engine: str) -> int:
+    def start_scan(self, engine: str, thresholds: Thresholds | None = None) -> int:
+        """A new running scan by `engine`, judging faces by `thresholds` (recorded for the report)."""
+        recorded = "" if thresholds is None else json.dumps({"you": thresholds.you, "maybe": thresholds.maybe})
         with self.transaction() as db:
-            cursor = db.execute("INSERT INTO scans (started_at, status, engine) VALUES (?, 'running', ?)", (now(), engine))
+            cursor = db.execute("INSERT INTO scans (started_at, status, engine, thresholds) VALUES (?, 'running', ?, ?)",
+                                (now(), engine, recorded))
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
@@ -451,16 +452,15 @@ class Workspace:
                               (scan_id, account_id)).fetchone()
         return bool(row and row["done"])
 
-    def record_account_result(self, scan_id: int, account_id: int, *, stop: str, detail: str,
-                              pages: int, indexable: bool | None, notes: list[str], done: bool,
-                              facts: dict[str, Any] | None = None) -> None:
+    def record_account_result(self, scan_id: int, account_id: int, result: CrawlResult, *, done: bool = True) -> None:
+        """How the crawl of one account ended; `done` accounts are skipped when a scan resumes."""
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO scan_accounts (scan_id, account_id, stop, stop_detail, pages_visited,"
                 " indexable, notes, done, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (scan_id, account_id, stop, detail, pages,
-                 None if indexable is None else int(indexable), json.dumps(notes), int(done),
-                 json.dumps(facts or {}, sort_keys=True)),
+                (scan_id, account_id, result.stop.value, result.detail, result.pages_visited,
+                 None if result.indexable is None else int(result.indexable), json.dumps(result.notes), int(done),
+                 json.dumps(result.facts, sort_keys=True)),
             )
 
     def recorded_urls(self, scan_id: int, account_id: int) -> set[str]:
@@ -482,11 +482,10 @@ class Workspace:
         with self.transaction() as db:
             db.execute("UPDATE scans SET analysis_key = ? WHERE id = ?", (key, scan_id))
 
-    def reusable_analysis(self, key: str, sha256: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    def reusable_analysis(self, key: str, sha256: str) -> Analysis | None:
         """The stored analysis of these image bytes by any scan with analysis key `key` (same
-        engine, model, thresholds and template), as `record_image` takes it: the image's face
-        counts and metadata, and the user's findings with their thumbnails unsealed. None when
-        there is none (or `key` is empty)."""
+        engine, model, thresholds and template): the image's face counts and metadata, and the
+        user's findings with their thumbnails unsealed. None when there is none (or `key` is empty)."""
         if not key:
             return None
         row = self.db.execute(
@@ -495,38 +494,33 @@ class Workspace:
             (sha256, key)).fetchone()
         if row is None:
             return None
-        findings = [
-            {"verdict": f["verdict"], "similarity": f["similarity"], "box": json.loads(f["box"]),
-             "face_px": f["face_px"], "det_score": f["det_score"], "recognisability": f["recognisability"],
-             "thumbnail": self._thumbnail(f)}
-            for f in self.db.execute("SELECT * FROM findings WHERE image_id = ? ORDER BY id", (row["id"],))
-        ]
-        image = {"faces": row["faces"], "other_faces": row["other_faces"], "metadata": json.loads(row["metadata"])}
-        return image, findings
+        findings = [finding_from_row(f, self.thumbnail(f))
+                    for f in self.db.execute("SELECT * FROM findings WHERE image_id = ? ORDER BY id", (row["id"],))]
+        return Analysis(ImageStatus.ANALYSED, None, row["faces"], row["other_faces"],
+                        ImageMetadata.from_dict(json.loads(row["metadata"])), findings)
 
-    def record_image(self, scan_id: int, account_id: int, image: dict[str, Any],
-                     findings: Sequence[dict[str, Any]]) -> None:
+    def record_image(self, scan_id: int, account_id: int, record: ImageRecord) -> None:
         """One analysed (or failed) image and the user's faces in it, in one transaction, so a
         killed scan never leaves an image half-recorded. Thumbnails (the user's face) are sealed."""
-        box = self._vault_to_write() if any(f.get("thumbnail") is not None for f in findings) else None
+        c, result = record.candidate, record.analysis
+        box = self._vault_to_write() if any(f.thumbnail is not None for f in result.findings) else None
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO images (scan_id, account_id, url, page_url, kind, found_by, alt, sha256, status,"
                 " error, faces, other_faces, metadata, posted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (scan_id, account_id, image["url"], image["page_url"], image["kind"], image["found_by"],
-                 image["alt"], image.get("sha256"), image["status"], image.get("error"),
-                 image["faces"], image["other_faces"], json.dumps(image.get("metadata") or {}),
-                 image.get("posted_at", "")),
+                (scan_id, account_id, c.url, c.page_url, c.kind.value, c.found_by, c.alt, record.sha256,
+                 result.status.value, result.error, result.faces, result.other_faces,
+                 json.dumps(result.metadata.as_dict()), c.posted_at),
             )
-            for finding in findings:
-                thumbnail = finding.get("thumbnail")
+            for finding in result.findings:
+                thumbnail = finding.thumbnail
                 if thumbnail is not None and box is not None:
                     thumbnail = box.seal(thumbnail, vault.THUMBNAIL, str(cursor.lastrowid))
                 db.execute(
                     "INSERT INTO findings (image_id, verdict, similarity, box, face_px, det_score,"
                     " recognisability, thumbnail, sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (cursor.lastrowid, finding["verdict"], finding["similarity"], json.dumps(finding["box"]),
-                     finding["face_px"], finding["det_score"], finding["recognisability"],
+                    (cursor.lastrowid, finding.verdict.value, finding.similarity, json.dumps(finding.box.as_list()),
+                     finding.face_px, finding.det_score, finding.recognisability,
                      thumbnail, int(thumbnail is not None)),
                 )
 
@@ -547,94 +541,13 @@ class Workspace:
         self._vault = None
         return vault.destroy(workspace_id)
 
-    # -- report history (read only) -----------------------------------------------------------
-    def previous_complete_scan(self, scan_id: int) -> sqlite3.Row | None:
-        """The last complete scan before `scan_id`: what "since last time" compares with."""
-        row: sqlite3.Row | None = self.db.execute(
-            "SELECT * FROM scans WHERE id < ? AND status = 'complete' ORDER BY id DESC LIMIT 1", (scan_id,)
-        ).fetchone()
-        return row
 
-    def photos_of_you(self, scan_id: int) -> list[sqlite3.Row]:
-        """One row per image of a scan with a finding: account_url, site, image_url, sha256,
-        page_url, kind, verdict ("you" if any face in it is). No thumbnails."""
-        return self.db.execute(
-            "SELECT a.url AS account_url, a.site, i.url AS image_url, i.sha256, i.page_url, i.kind,"
-            " CASE WHEN MAX(f.verdict = 'you') THEN 'you' ELSE 'maybe' END AS verdict"
-            " FROM findings f JOIN images i ON i.id = f.image_id JOIN accounts a ON a.id = i.account_id"
-            " WHERE i.scan_id = ? GROUP BY i.id ORDER BY i.id",
-            (scan_id,),
-        ).fetchall()
-
-    def account_stops(self, scan_id: int) -> dict[str, str]:
-        """Account URL -> why that account's crawl stopped in this scan (StopReason value)."""
-        rows = self.db.execute(
-            "SELECT a.url, s.stop FROM scan_accounts s JOIN accounts a ON a.id = s.account_id WHERE s.scan_id = ?",
-            (scan_id,),
-        )
-        return {row[0]: row[1] for row in rows}
-
-
-def load_report(workspace: Workspace, scan_id: int | None = None) -> Any:
-    """The `ReportData` of one scan (the latest by default), with what changed since the previous
-    complete scan (report/history.py); None when there is no scan."""
-    from faceaudit.report.model import AccountReport, FindingReport, ReportData
-
-    db = workspace.db
-    scan = (db.execute("SELECT * FROM scans WHERE id = ?", (scan_id,)).fetchone() if scan_id is not None
-            else workspace.latest_scan())
-    if scan is None:
-        return None
-    template = workspace.template()
-    accounts = []
-    for account in workspace.accounts():
-        state = db.execute("SELECT * FROM scan_accounts WHERE scan_id = ? AND account_id = ?",
-                           (scan["id"], account.id)).fetchone()
-        counts = db.execute(
-            "SELECT SUM(status = 'analysed') AS seen, SUM(status = 'failed') AS failed,"
-            " COALESCE(SUM(other_faces), 0) AS others FROM images WHERE scan_id = ? AND account_id = ?",
-            (scan["id"], account.id),
-        ).fetchone()
-        findings = [
-            FindingReport(
-                image_url=r["url"], page_url=r["page_url"], kind=r["kind"], verdict=r["verdict"],
-                similarity=r["similarity"], box=json.loads(r["box"]), face_px=r["face_px"],
-                det_score=r["det_score"], recognisability=r["recognisability"],
-                other_faces=r["other_faces"], metadata=json.loads(r["metadata"]), alt=r["alt"],
-                thumbnail_jpeg=workspace._thumbnail(r), posted_at=r["posted_at"], sha256=r["sha256"] or "",
-            )
-            for r in db.execute(
-                "SELECT f.*, i.url, i.page_url, i.kind, i.other_faces, i.metadata, i.alt, i.posted_at, i.sha256"
-                " FROM findings f"
-                " JOIN images i ON i.id = f.image_id WHERE i.scan_id = ? AND i.account_id = ?"
-                " ORDER BY f.verdict DESC, f.similarity DESC",
-                (scan["id"], account.id),
-            )
-        ]
-        accounts.append(AccountReport(
-            url=account.url, site=account.site,
-            stop=state["stop"] if state else StopReason.NOT_SCANNED.value,
-            stop_detail=state["stop_detail"] if state else "not reached by this scan",
-            pages_visited=state["pages_visited"] if state else 0,
-            indexable=None if state is None or state["indexable"] is None else bool(state["indexable"]),
-            images_seen=counts["seen"] or 0, images_failed=counts["failed"] or 0,
-            other_faces=counts["others"], findings=findings,
-            notes=json.loads(state["notes"]) if state else [],
-            facts=json.loads(state["facts"]) if state else {},
-        ))
-    thresholds = {}
-    if template is not None:
-        from faceaudit.compare.engines.base import load_thresholds
-
-        t = load_thresholds(template.engine)
-        thresholds = {"you": t.you, "maybe": t.maybe}
-    from faceaudit.report.history import compare
-
-    return ReportData(
-        generated_at=now(), scan_id=scan["id"], scan_started=scan["started_at"],
-        scan_finished=scan["finished_at"], scan_status=scan["status"], engine=scan["engine"],
-        thresholds=thresholds, accounts=accounts, history=compare(workspace, scan["id"]),
-    )
+def finding_from_row(row: sqlite3.Row, thumbnail: bytes | None) -> Finding:
+    """A `findings` row as the typed record it was stored from (`thumbnail` already unsealed)."""
+    left, top, right, bottom = json.loads(row["box"])
+    return Finding(verdict=Verdict(row["verdict"]), similarity=row["similarity"], box=Box(left, top, right, bottom),
+                   face_px=row["face_px"], det_score=row["det_score"], recognisability=row["recognisability"],
+                   thumbnail=thumbnail)
 
 
 def write_private(path: Path, data: bytes) -> None:

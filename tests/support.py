@@ -13,10 +13,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from faceaudit.crawl.browser import BrowserInfo, BrowserSession
     from faceaudit.crawl.net import NetworkPolicy
     from faceaudit.crawl.sites.base import Site
     from faceaudit.demo.server import FixtureServer, Handler
+    from faceaudit.environment import Environment
     from faceaudit.types import CrawlResult, ImageCandidate, ImageKind
 
 FACES = Path(__file__).resolve().parents[1].parent / "shared" / "faces"
@@ -32,22 +35,35 @@ class Result:
     err: str
 
 
-def faceaudit(home: Path, *args: str) -> Result:
-    """Run `faceaudit --home HOME ARGS…` in this process."""
+def environment(*, typed: str | None = None, terminal: bool = False) -> Environment:
+    """An Environment for a command run in this process: consoles that write to memory, 200
+    columns wide. `typed`: what the user types, at a terminal (without it, stdin is no
+    terminal and holds nothing). `terminal`: stderr is a terminal, so progress bars show."""
+    from rich.console import Console
+
+    from faceaudit.environment import Environment
+
+    return Environment(
+        stdout=Console(file=io.StringIO(), width=200),
+        stderr=Console(file=io.StringIO(), width=200, force_terminal=terminal or None),
+        stdin=io.StringIO(typed or ""),
+        stdin_isatty=typed is not None,
+    )
+
+
+def faceaudit(home: Path, *args: str, typed: str | None = None, terminal: bool = False) -> Result:
+    """Run `faceaudit --home HOME ARGS…` in this process (`typed` and `terminal`: as `environment`)."""
     from faceaudit.cli import run
 
-    stdout, stderr = io.StringIO(), io.StringIO()
-    env_columns = os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = "200"
-    try:
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            code = run(["--home", str(home), *args])
-    finally:
-        if env_columns is None:
-            os.environ.pop("COLUMNS", None)
-        else:
-            os.environ["COLUMNS"] = env_columns
-    return Result(code, stdout.getvalue(), stderr.getvalue())
+    env = environment(typed=typed, terminal=terminal)
+    code = run(["--home", str(home), *args], env)
+    return Result(code, _written(env.stdout), _written(env.stderr))
+
+
+def _written(console: Console) -> str:
+    file = console.file
+    assert isinstance(file, io.StringIO)
+    return file.getvalue()
 
 
 def scan_network_args(server) -> list[str]:

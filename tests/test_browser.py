@@ -266,6 +266,12 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def proxy_log(session: BrowserSession) -> list[tuple[str, str]]:
+    """Every connection Chromium asked the session's proxy for, and what the proxy answered."""
+    assert session._proxy is not None
+    return list(session._proxy.log)
+
+
 def paths(server: FixtureServer) -> list[str]:
     return [path for _, path in server.log]
 
@@ -388,7 +394,7 @@ def test_harvest_finds_every_kind_of_image_and_downloads_none(
 
     # The browser fetched the page and the CDN script, and not one image.
     assert sorted(main.log) == [("cdn.example.net", "/lib.js"), ("me.example.org", "/ada/")]
-    connected = {target for target, outcome in session.proxy_log if outcome == "ok"}
+    connected = {target for target, outcome in proxy_log(session) if outcome == "ok"}
     assert connected <= {"me.example.org:443", "cdn.example.net:443"}
 
 
@@ -492,7 +498,7 @@ def test_an_unmapped_host_fails_to_resolve(session: BrowserSession, monkeypatch:
     with pytest.raises(NetworkError, match="could not load"):
         session.harvest("https://unmapped.example.com/", scope=scope)
     assert ("unmapped.example.com:443", "unmapped.example.com is not mapped and name lookups are off") in (
-        session.proxy_log
+        proxy_log(session)
     )
 
 

@@ -3,7 +3,6 @@ with unreadable files in their place, no workers for a photo or two, progress, a
 
 from __future__ import annotations
 
-import io
 import json
 import multiprocessing
 import os
@@ -14,9 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
-from faceaudit import cli
 from faceaudit.check import WORKERS_PAY_FROM, check_photo, check_photos, check_with, workers_for
 from faceaudit.compare import analysis
 from faceaudit.compare.engines import make_engine
@@ -24,7 +21,7 @@ from faceaudit.compare.engines.sface_engine import SFaceEngine
 from faceaudit.compare.matcher import Matcher
 from faceaudit.compare.reference import ReferencePhoto, build_template
 from faceaudit.errors import ExitCode
-from faceaudit.workspace import Template
+from faceaudit.types import Template
 from tests.support import FACES, alive, faceaudit, needs_faces, proc_status, spawned_workers
 
 needs_sface = pytest.mark.skipif(not SFaceEngine.availability().ok,
@@ -156,22 +153,18 @@ def home(tmp_path_factory) -> Path:
     return home
 
 
-def test_a_terminal_sees_a_progress_bar(home, monkeypatch):
-    screen = io.StringIO()
-    monkeypatch.setattr(cli, "err", Console(file=screen, force_terminal=True, width=100))
-    result = faceaudit(home, "check", *map(str, photos(PHOTOS[:2])))
+def test_a_terminal_sees_a_progress_bar(home):
+    result = faceaudit(home, "check", *map(str, photos(PHOTOS[:2])), terminal=True)
     assert result.code == 0, result.err
-    assert "checking photos" in screen.getvalue() and "2/2" in screen.getvalue()
+    assert "checking photos" in result.err and "2/2" in result.err
     assert "obama1.jpg: you" in result.out
 
 
-def test_json_and_pipes_get_no_progress_bar(home, monkeypatch):
-    screen = io.StringIO()
-    monkeypatch.setattr(cli, "err", Console(file=screen, force_terminal=True, width=100))
-    result = faceaudit(home, "check", "--json", *map(str, photos(PHOTOS[:2])))
+def test_json_and_pipes_get_no_progress_bar(home):
+    result = faceaudit(home, "check", "--json", *map(str, photos(PHOTOS[:2])), terminal=True)
     assert result.code == 0
     assert len(json.loads(result.out)) == 2
-    assert "checking" not in screen.getvalue()
+    assert "checking" not in result.err
     piped = faceaudit(home, "check", *map(str, photos(PHOTOS[:2])))  # stderr is not a terminal
     assert piped.code == 0 and "checking" not in piped.err
 

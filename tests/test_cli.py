@@ -66,3 +66,37 @@ def test_doctor_reports_browser_and_engines_as_json(tmp_path):
     assert result.code == 0
     names = {item["name"] for item in json.loads(result.out)}
     assert {"browser", "engine dlib", "engine insightface", "engine auto"} <= names
+
+
+def test_forget_at_a_terminal_asks_first(tmp_path):
+    home = tmp_path / "ws"
+    assert faceaudit(home, "consent", "--accept").code == 0
+    kept = faceaudit(home, "forget", typed="n\n")
+    assert kept.code == 0 and f"Delete everything faceaudit keeps in {home}? [y/N]: " in kept.out
+    assert (home / "faceaudit.db").exists()
+    ended = faceaudit(home, "forget", typed="")  # a terminal, then end of input (Ctrl-D)
+    assert ended.code == ExitCode.INTERRUPTED and "aborted" in ended.err
+    assert (home / "faceaudit.db").exists()
+    deleted = faceaudit(home, "forget", typed="y\n")
+    assert deleted.code == 0 and "Deleted everything" in deleted.out
+    assert not (home / "faceaudit.db").exists()
+
+
+def test_the_environment_gives_the_home_and_receives_all_output(tmp_path, capsys):
+    import sys
+
+    from faceaudit.cli import run
+    from tests.support import environment
+
+    env = environment()
+    env.home = tmp_path / "ws"
+    stdout = sys.stdout
+    assert run(["accounts", "add", "https://alex.example.org/"], env) == 0
+    assert run(["--home", str(tmp_path / "other"), "accounts", "list"], env) == 0  # --home wins, for that command
+    assert run(["accounts", "list"], env) == 0
+    assert env.home == tmp_path / "ws"  # the caller's Environment is left as it was
+    assert sys.stdout is stdout and capsys.readouterr() == ("", "")
+    printed = env.stdout.file.getvalue()
+    added, other, listed = printed.splitlines()
+    assert added == "Added https://alex.example.org/ (web)."
+    assert other.startswith("No accounts listed yet") and listed.startswith("https://alex.example.org/  (web")

@@ -34,13 +34,29 @@ def test_help_loads_no_engine_or_browser(tmp_path):
 
 
 def test_report_loads_no_engine_or_browser(tmp_path):
+    from faceaudit.types import CrawlResult, StopReason
     from faceaudit.workspace import Workspace
 
     with Workspace.open(tmp_path / "ws") as ws:  # a finished scan to report on
         account = ws.add_account("https://alex.example.org/", "web")
         scan_id = ws.start_scan("dlib")
-        ws.record_account_result(scan_id, account.id, stop="end", detail="", pages=1, indexable=True,
-                                 notes=[], done=True)
+        ws.record_account_result(scan_id, account.id, CrawlResult(StopReason.END, pages_visited=1, indexable=True))
         ws.finish_scan(scan_id, "complete")
     for args in (("report",), ("report", "--json")):
         assert _modules_loaded(tmp_path / "ws", *args) == {"code": 0, "heavy": []}, args
+
+
+def test_ctrl_c_while_the_command_line_loads_exits_quietly():
+    """A Ctrl-C that lands while `faceaudit` is still importing (here: as rich.progress loads)
+    ends it with the interrupted exit code and no traceback."""
+    probe = ("import builtins\n"
+             "real = builtins.__import__\n"
+             "def interrupted(name, *args, **kwargs):\n"
+             "    if name == 'rich.progress':\n"
+             "        raise KeyboardInterrupt\n"
+             "    return real(name, *args, **kwargs)\n"
+             "builtins.__import__ = interrupted\n"
+             "from faceaudit.cli import main\n"
+             "main()\n")
+    done = subprocess.run([sys.executable, "-c", probe, "--help"], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (130, "")

@@ -237,3 +237,13 @@ def test_sface_the_demos_engine_finds_the_person_in_every_person_image_and_in_no
             assert similarities[0] >= you + 0.3, url
             similarities = similarities[1:]
         assert all(s < maybe - 0.15 for s in similarities), url
+
+
+def test_the_demo_names_exactly_the_platforms_it_scans(fixture):
+    """`faceaudit demo` opens by naming the platforms it imitates: the names come from the list
+    the fixture is built from, so the sentence cannot drift from what the demo scans."""
+    from faceaudit.crawl import sites
+    from faceaudit.demo.fixture import DEMO_PLATFORMS, demo_platform_names
+
+    assert [sites.find(url).name for url in fixture.account_urls] == ["web", *DEMO_PLATFORMS]
+    assert demo_platform_names() == "Mastodon, Bluesky, Instagram, GitHub and Gravatar"

@@ -7,8 +7,8 @@ import pytest
 
 from faceaudit.compare import recognisability
 from faceaudit.compare.engines import ENGINES, choose_auto, engine_class, resolve_engine_name
-from faceaudit.compare.engines.base import load_thresholds
 from faceaudit.errors import UsageError
+from faceaudit.thresholds import load_thresholds
 from faceaudit.types import Box, DetectedFace
 
 

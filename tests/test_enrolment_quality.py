@@ -13,8 +13,7 @@ from PIL import Image
 from faceaudit.compare.engines.base import Availability, FaceEngine, RGBImage
 from faceaudit.compare.reference import ReferencePhoto, build_template, narrow_set_warnings
 from faceaudit.errors import EnrolmentRefused, ExitCode
-from faceaudit.types import Box, DetectedFace
-from faceaudit.workspace import ReferenceFace
+from faceaudit.types import Box, DetectedFace, ReferenceFace
 from tests.support import FACES, faceaudit, needs_faces
 
 FRONTAL = np.array([[30, 40], [40, 40], [60, 40], [70, 40], [50, 60]], np.float32)

@@ -20,20 +20,20 @@ from PIL import Image, features
 from skimage import data as skdata
 
 from faceaudit.compare import imageio
+from faceaudit.compare.analysis import analyse
 from faceaudit.compare.engines import engine_class, make_engine
 from faceaudit.compare.engines.base import FaceEngine
 from faceaudit.compare.engines.dlib_engine import TILE_OVERLAP, TILE_SIDE, _tiles
 from faceaudit.compare.faces import TURN_MAX_SIDE, FaceSearch, find_faces
 from faceaudit.compare.imageio import DecodedImage
 from faceaudit.compare.matcher import Matcher
-from faceaudit.scan import _analyse, _Fetched
 from faceaudit.types import (
     Box,
     DetectedFace,
-    FetchedImage,
     ImageCandidate,
     ImageKind,
     ImageMetadata,
+    ImageRecord,
 )
 from faceaudit.workspace import Workspace
 from tests.support import FACES, faceaudit, needs_faces
@@ -378,9 +378,10 @@ def test_a_scan_keeps_a_thumbnail_of_a_sideways_face_turned_upright(tmp_path, en
     with Workspace.open(tmp_path / "home") as ws:
         account = ws.add_account("https://example.org/", "web")
         scan_id = ws.start_scan(engine.name)
-        item = _Fetched(account, candidate, FetchedImage(candidate, sideways, "image/png", candidate.url), None)
 
-        status, yours = _analyse(ws, scan_id, engine, Matcher([embedding], engine.thresholds), item)
+        result = analyse(engine, Matcher([embedding], engine.thresholds), sideways, source=candidate.url)
+        ws.record_image(scan_id, account.id, ImageRecord(candidate, None, result))
+        status, yours = result.status, result.yours
 
         ((_, stored),) = ws.thumbnails()
     assert (status, yours) == ("analysed", 1)

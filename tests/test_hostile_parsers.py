@@ -1,8 +1,8 @@
 """Garbled platform answers: whatever a platform (or something pretending to be one) sends, an
 adapter ends with a recorded outcome, never an uncaught TypeError or KeyError.
 
-Each example starts from the real-looking answers of the platform's imitation in
-`faceaudit/demo/platforms/` and garbles every one the adapter receives: a part of its JSON (or of
+Each example starts from the real-looking answers of the platform's imitation (found by
+`tests.platforms.build`) and garbles every one the adapter receives: a part of its JSON (or of
 the JSON a page embeds) replaced by random JSON, removed or retyped; the body truncated, swapped
 for random bytes or random JSON, nested absurdly deep; the status or content type changed.
 """
@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 from faceaudit.crawl import sites
 from faceaudit.crawl.net import USER_AGENT, AccountScope, NetResponse
 from faceaudit.crawl.sites.base import CrawlContext
-from faceaudit.demo.platforms import PlatformFixture, build, photos_by_name
 from faceaudit.demo.server import Request
 from faceaudit.errors import OutOfScope
 from faceaudit.types import CrawlResult, StopReason
+from tests.platforms import PlatformFixture, build, photos_by_name
 
 PLATFORMS = ["mastodon", "bluesky", "reddit", "instagram", "tiktok", "youtube"]
 _FIXTURES: dict[str, PlatformFixture] = {}

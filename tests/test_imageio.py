@@ -30,8 +30,8 @@ from faceaudit.compare.imageio import (
     ALLOWED_FORMATS,
     DecodedImage,
     decode,
-    decode_path,
     frames,
+    read_path,
     to_jpeg_thumbnail,
 )
 from faceaudit.errors import ImageRejected, UsageError
@@ -168,26 +168,26 @@ def test_format_comes_from_the_bytes_not_the_file_name(tmp_path: Path) -> None:
     page = tmp_path / "photo.png"
     page.write_bytes(b"<!DOCTYPE html><html><body><img src=x.jpg></body></html>")
 
-    assert decode_path(disguised).format == "PNG"
+    assert decode(read_path(disguised), source=str(disguised)).format == "PNG"
     with pytest.raises(ImageRejected) as caught:
-        decode_path(page)
+        decode(read_path(page), source=str(page))
     assert caught.value.message == f"{page}: not an image faceaudit reads (found: HTML)"
 
 
-def test_decode_path_problems_are_usage_errors_naming_the_path(tmp_path: Path) -> None:
+def test_read_path_problems_are_usage_errors_naming_the_path(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no such file") as caught:
-        decode_path(tmp_path / "missing.jpg")
+        read_path(tmp_path / "missing.jpg")
     assert str(tmp_path / "missing.jpg") in caught.value.message
     with pytest.raises(UsageError, match="is a folder"):
-        decode_path(tmp_path)
+        read_path(tmp_path)
 
 
-def test_decode_path_refuses_an_oversized_file_before_reading_it(tmp_path: Path) -> None:
+def test_read_path_refuses_an_oversized_file_before_reading_it(tmp_path: Path) -> None:
     big = tmp_path / "big.png"
     big.write_bytes(encode(Image.fromarray(gradient()), "PNG") + b"\0" * (3 * 2**20))
 
     with pytest.raises(ImageRejected) as caught:
-        decode_path(big, max_bytes=2**20)
+        read_path(big, max_bytes=2**20)
 
     assert caught.value.message == f"{big}: file is 3.0 MB, more than the 1 MB limit"
 

@@ -517,8 +517,9 @@ def test_a_model_changed_after_the_download_is_refused_on_the_next_load(
 
 def test_the_cli_downloads_with_the_default_network_policy() -> None:
     from faceaudit import cli
+    from tests.support import environment
 
-    download = cli._pack_download()
+    download = cli._pack_download(environment())
 
     assert isinstance(download, PackDownload)
     with download.network() as net:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from faceaudit.demo.fixture import build_demo_fixture
-from faceaudit.demo.platforms import MODULES, PlatformFixture, build, photos_by_name
 from faceaudit.demo.server import FixtureServer
+from tests.platforms import PlatformFixture, build, photos_by_name, platform_names
 from tests.support import faceaudit, run_ok, scan_network_args
 
 
@@ -36,7 +36,7 @@ def photos():
     return photos_by_name()
 
 
-@pytest.mark.parametrize("module", MODULES)
+@pytest.mark.parametrize("module", platform_names())
 def test_a_scan_finds_exactly_the_persons_photos_with_their_kinds(module, enrolled, photos, tmp_path, request):
     fixture: PlatformFixture = build(module, photos)
     if fixture.needs_browser:

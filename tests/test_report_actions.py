@@ -11,8 +11,27 @@ from rich.console import Console
 
 from faceaudit.report import html, jsonreport, terminal
 from faceaudit.report.actions import plan, risk
-from faceaudit.report.history import compare
-from faceaudit.report.model import AccountReport, ReportData, exposure_lines, others_summary
+from faceaudit.report.load import load_report
+from faceaudit.report.model import (
+    AccountReport,
+    Comparison,
+    ReportData,
+    exposure_lines,
+    others_summary,
+)
+from faceaudit.types import (
+    Analysis,
+    Box,
+    CrawlResult,
+    Finding,
+    ImageCandidate,
+    ImageKind,
+    ImageMetadata,
+    ImageRecord,
+    ImageStatus,
+    StopReason,
+    Verdict,
+)
 from faceaudit.workspace import Workspace
 from tests.test_report import NO_METADATA, finding, mastodon_account, report, website_account
 
@@ -135,7 +154,7 @@ def test_the_same_gps_photo_on_two_accounts_is_one_action() -> None:
 
 def test_camera_serials_are_one_metadata_action_per_account() -> None:
     serial = {**NO_METADATA, "camera_serial": "DP1-0042"}
-    alex = account("web", "https://alex.example.org/", [dataclasses.replace(f, metadata=serial) for f in posts(3)])
+    alex = account("web", "https://alex.example.org/", [dataclasses.replace(f, metadata=ImageMetadata.from_dict(serial)) for f in posts(3)])
     actions = [a for a in plan(report([alex])).actions if a.category == "metadata"]
 
     assert len(actions) == 1 and len(actions[0].photos) == 3
@@ -159,7 +178,7 @@ def test_other_people_stay_a_count_with_advice_to_consider_them() -> None:
     assert others_summary(data) == "3 of your 5 public photos also show other people's faces (12 faces)."
     text = text_of(data)
     assert "3 of your 5 public photos also show other people's faces (12 faces). → Consider the other people" in text
-    assert json.loads(jsonreport.to_json(data))["others"]["faces"] == 12
+    assert json.loads(json.dumps(jsonreport.to_dict(data)))["others"]["faces"] == 12
     assert "general-other-people" not in {a.advice.id for a in plan(data).actions}  # not an action about them
 
 
@@ -212,29 +231,32 @@ def test_a_warning_is_shown_in_every_format() -> None:
 
     assert "Warning: your face template is past its retention period" in text_of(data)
     assert '<p class="warn">your face template is past its retention period' in page
-    assert json.loads(jsonreport.to_json(data))["warnings"] == data.warnings
+    assert json.loads(json.dumps(jsonreport.to_dict(data)))["warnings"] == data.warnings
 
 
 # --- since last time, from the workspace --------------------------------------------------------------
 
 
-def _image(url: str, sha: str) -> dict:
-    return {"url": url, "page_url": "https://social.example/@alex", "kind": "post", "found_by": "test", "alt": "",
-            "sha256": sha, "status": "analysed", "faces": 1, "other_faces": 0, "metadata": {}}
-
-
-def _finding() -> dict:
-    return {"verdict": "you", "similarity": 0.95, "box": [0, 0, 10, 10], "face_px": 10, "det_score": 0.9,
-            "recognisability": 50}
+def _image(url: str, sha: str) -> ImageRecord:
+    face = Finding(Verdict.YOU, 0.95, Box(0, 0, 10, 10), face_px=10, det_score=0.9, recognisability=50)
+    return ImageRecord(ImageCandidate(url, "https://social.example/@alex", ImageKind.POST, "test"), sha,
+                       Analysis(ImageStatus.ANALYSED, faces=1, findings=[face]))
 
 
 def _scan(ws: Workspace, account_id: int, stop: str, images: list[tuple[str, str]]) -> int:
     scan = ws.start_scan("dlib")
     for url, sha in images:
-        ws.record_image(scan, account_id, _image(url, sha), [_finding()])
-    ws.record_account_result(scan, account_id, stop=stop, detail="", pages=1, indexable=True, notes=[], done=True)
+        ws.record_image(scan, account_id, _image(url, sha))
+    ws.record_account_result(scan, account_id, CrawlResult(StopReason(stop), pages_visited=1, indexable=True))
     ws.finish_scan(scan, "complete")
     return scan
+
+
+def compare(ws: Workspace, scan_id: int) -> Comparison | None:
+    """report/history.py's comparison of `scan_id`, as report/load.py builds it."""
+    report = load_report(ws, scan_id)
+    assert report is not None
+    return report.history
 
 
 def test_history_matches_by_content_or_url_and_resolves_only_what_was_seen_whole(tmp_path: Path) -> None:

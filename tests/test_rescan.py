@@ -13,10 +13,11 @@ from faceaudit.compare.reference import ReferencePhoto, build_template
 from faceaudit.crawl import sites
 from faceaudit.crawl.net import NetworkPolicy
 from faceaudit.demo.photos import reference_photos
-from faceaudit.demo.platforms import build
 from faceaudit.demo.server import FixtureServer
+from faceaudit.report.load import load_report
 from faceaudit.scan import ScanOptions, run_scan
-from faceaudit.workspace import Workspace, load_report
+from faceaudit.workspace import Workspace
+from tests.platforms import build
 
 
 class CountingDlib(DlibEngine):

@@ -3,6 +3,7 @@ people on the way, and skips what cannot hold a face. (Speed itself: benchmarks/
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import pickle
 
@@ -18,10 +19,11 @@ from faceaudit.compare.reference import ReferencePhoto, build_template
 from faceaudit.crawl import sites
 from faceaudit.crawl.net import NetworkPolicy
 from faceaudit.demo.photos import public_photos, reference_photos
-from faceaudit.demo.platforms import build
 from faceaudit.demo.server import FixtureServer
+from faceaudit.report.load import load_report
 from faceaudit.scan import ScanOptions, run_scan
-from faceaudit.workspace import Workspace, load_report
+from faceaudit.workspace import Workspace
+from tests.platforms import build
 from tests.support import alive, spawned_workers
 
 
@@ -72,7 +74,8 @@ def test_an_analysis_carries_only_the_users_faces(engine, template):
     beside = analysis.analyse(engine, matcher, photos["with-friends.jpg"].data, source="with-friends.jpg")
     assert (beside.faces, beside.other_faces, len(beside.findings)) == (3, 2, 1)
     (finding,) = beside.findings
-    assert set(finding) == {"verdict", "similarity", "box", "face_px", "det_score", "recognisability", "thumbnail"}
+    assert {f.name for f in dataclasses.fields(finding)} == {
+        "verdict", "similarity", "box", "face_px", "det_score", "recognisability", "thumbnail"}
     payload = pickle.dumps(beside)
     for face in engine.detect(imageio.decode(photos["with-friends.jpg"].data, source="x").rgb):
         assert np.asarray(face.embedding, np.float32).tobytes()[:64] not in payload

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from faceaudit.demo.fixture import build_demo_fixture
 from faceaudit.demo.server import FixtureServer
-from faceaudit.workspace import Workspace, load_report
+from faceaudit.report.load import load_report
+from faceaudit.workspace import Workspace
 from tests.support import faceaudit, run_ok, scan_network_args, set_up_demo_person
 
 

@@ -27,6 +27,7 @@ from faceaudit.demo.platforms.bluesky import (
 )
 from faceaudit.demo.server import FixtureServer, Handler, Reply, Request
 from faceaudit.errors import UsageError
+from faceaudit.report.advice import load
 from faceaudit.types import ImageKind, StopReason
 from tests.support import Crawl, crawl_adapter, fixture_policy, module_server
 
@@ -312,7 +313,7 @@ def test_the_imitation_refuses_a_limit_above_100() -> None:
 def test_account_urls_are_taken(url: str, actor: str) -> None:
     site = sites.find(url)
     assert isinstance(site, Bluesky) and site.actor == actor
-    assert site.settings_page() == "https://bsky.app/settings/privacy-and-security"
+    assert "https://bsky.app/settings/privacy-and-security" in {entry.settings_link(site.url) for entry in load("bluesky").entries}
 
 
 @pytest.mark.parametrize("url", [

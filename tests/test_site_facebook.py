@@ -11,16 +11,16 @@ from faceaudit.crawl import sites
 from faceaudit.crawl.browser import BrowserSession
 from faceaudit.crawl.sites.facebook import Facebook
 from faceaudit.demo.photos import Photo
-from faceaudit.demo.platforms.facebook import (
+from faceaudit.demo.server import FixtureServer
+from faceaudit.errors import UsageError
+from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
+from tests.platforms.facebook import (
     HOST,
     FbProfile,
     facebook_sites,
     photo_url,
     picture_url,
 )
-from faceaudit.demo.server import FixtureServer
-from faceaudit.errors import UsageError
-from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 from tests.support import crawl_rendered, module_browser_session, module_server
 
 

@@ -12,6 +12,7 @@ from faceaudit.crawl.sites.github import GitHub
 from faceaudit.demo.platforms.github import FixtureUser, avatar_url, github_handlers
 from faceaudit.demo.server import FixtureServer
 from faceaudit.errors import UsageError
+from faceaudit.report.advice import load
 from faceaudit.types import ImageKind, StopReason
 from tests.support import Crawl, crawl_adapter, fixture_policy, module_server
 
@@ -88,7 +89,7 @@ def test_a_long_retry_after_is_reported_not_waited_out(crawl: Any) -> None:
 def test_profile_urls_are_github_accounts(url: str, user: str) -> None:
     site = sites.find(url)
     assert isinstance(site, GitHub) and site.user == user
-    assert site.settings_page() == "https://github.com/settings/profile"
+    assert "https://github.com/settings/profile" in {entry.settings_link(site.url) for entry in load("github").entries}
 
 
 @pytest.mark.parametrize("url", [

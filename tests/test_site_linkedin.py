@@ -11,10 +11,10 @@ from faceaudit.crawl import sites
 from faceaudit.crawl.browser import BrowserSession
 from faceaudit.crawl.sites.linkedin import LinkedIn
 from faceaudit.demo.photos import Photo
-from faceaudit.demo.platforms.linkedin import HOST, LiMember, image_url, linkedin_sites
 from faceaudit.demo.server import FixtureServer
 from faceaudit.errors import UsageError
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
+from tests.platforms.linkedin import HOST, LiMember, image_url, linkedin_sites
 from tests.support import crawl_rendered, module_browser_session, module_server
 
 

@@ -11,7 +11,11 @@ from PIL import Image
 from faceaudit.crawl import sites
 from faceaudit.crawl.net import AccountScope, NetClient
 from faceaudit.crawl.sites.reddit import Reddit
-from faceaudit.demo.platforms.reddit import (
+from faceaudit.demo.server import FixtureServer, Handler, Request
+from faceaudit.errors import UsageError
+from faceaudit.report.advice import load
+from faceaudit.types import ImageKind, StopReason
+from tests.platforms.reddit import (
     DEFAULT_AVATAR,
     Picture,
     RedditAccount,
@@ -20,9 +24,6 @@ from faceaudit.demo.platforms.reddit import (
     _preview,
     reddit_sites,
 )
-from faceaudit.demo.server import FixtureServer, Handler, Request
-from faceaudit.errors import UsageError
-from faceaudit.types import ImageKind, StopReason
 from tests.support import Crawl, crawl_adapter, fixture_policy, module_server
 
 WWW = "www.reddit.com"
@@ -220,7 +221,7 @@ def test_the_images_it_finds_are_really_served(crawl: Any, server: FixtureServer
 def test_account_urls_are_taken(url: str) -> None:
     site = sites.find(url)
     assert isinstance(site, Reddit) and site.user == "alex_e"
-    assert site.settings_page() == "https://www.reddit.com/settings/profile"
+    assert "https://www.reddit.com/settings/profile" in {entry.settings_link(url) for entry in load("reddit").entries}
 
 
 @pytest.mark.parametrize("url", [

@@ -11,7 +11,11 @@ from PIL import Image
 from faceaudit.crawl import sites
 from faceaudit.crawl.net import AccountScope, NetClient
 from faceaudit.crawl.sites.tiktok import TikTok
-from faceaudit.demo.platforms.tiktok import (
+from faceaudit.demo.server import FixtureServer, Request
+from faceaudit.errors import UsageError
+from faceaudit.report.advice import load
+from faceaudit.types import ImageKind, StopReason
+from tests.platforms.tiktok import (
     HOST,
     TtAccount,
     TtMedia,
@@ -22,9 +26,6 @@ from faceaudit.demo.platforms.tiktok import (
     small_avatar_url,
     tiktok_sites,
 )
-from faceaudit.demo.server import FixtureServer, Request
-from faceaudit.errors import UsageError
-from faceaudit.types import ImageKind, StopReason
 from tests.support import Crawl, crawl_adapter, fixture_policy, module_server
 
 
@@ -222,4 +223,4 @@ def test_scope_is_the_profile_page_only() -> None:
     assert not site.scope().allows("https://www.tiktok.com/@alexa")
     assert not site.scope().allows("https://www.tiktok.com/login?redirect_url=x")
     assert not site.scope().allows("https://www.tiktok.com/api/post/item_list/?secUid=x")
-    assert site.settings_page() == "https://www.tiktok.com/setting"
+    assert "https://www.tiktok.com/setting" in {entry.settings_link(site.url) for entry in load("tiktok").entries}

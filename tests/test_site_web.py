@@ -11,7 +11,7 @@ from faceaudit.crawl import sites
 from faceaudit.crawl.browser import BrowserInfo, BrowserSession
 from faceaudit.crawl.net import NetworkPolicy
 from faceaudit.crawl.sites.base import CrawlContext
-from faceaudit.crawl.sites.web import Web, _directives
+from faceaudit.crawl.sites.web import Web
 from faceaudit.demo.server import FixtureServer, Reply, Request
 from faceaudit.types import CrawlResult, ImageKind, StopReason
 
@@ -102,13 +102,6 @@ def test_scope_is_the_host_and_the_pages_own_path() -> None:
     assert home.allows("https://uni.example.edu/~ada") and home.allows("https://uni.example.edu/~ada/cv.html")
     assert not home.allows("https://uni.example.edu/~bob/")
     assert not home.allows("https://uni.example.edu/~adam/")
-
-
-def test_only_directives_for_every_search_engine_count() -> None:
-    assert _directives("noindex, nofollow") == {"noindex", "nofollow"}
-    assert _directives("NoImageIndex") == {"noimageindex"}
-    assert _directives("googlebot: noindex") == set()  # other engines may still index
-    assert _directives("max-image-preview:none, index") == {"max-image-preview", "index"}
 
 
 @pytest.mark.browser

@@ -11,7 +11,10 @@ from faceaudit.crawl import sites
 from faceaudit.crawl.browser import BrowserSession
 from faceaudit.crawl.sites.x import X
 from faceaudit.demo.photos import Photo
-from faceaudit.demo.platforms.x import (
+from faceaudit.demo.server import FixtureServer
+from faceaudit.errors import UsageError
+from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
+from tests.platforms.x import (
     HOST,
     XAccount,
     XPost,
@@ -20,9 +23,6 @@ from faceaudit.demo.platforms.x import (
     media_url,
     x_sites,
 )
-from faceaudit.demo.server import FixtureServer
-from faceaudit.errors import UsageError
-from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 from tests.support import crawl_rendered, module_browser_session, module_server
 
 

@@ -17,7 +17,19 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from faceaudit import consent, vault
 from faceaudit.errors import ExitCode, WorkspaceError
-from faceaudit.workspace import DB_NAME, MIGRATIONS, ReferenceFace, Workspace, load_report
+from faceaudit.report.load import load_report
+from faceaudit.types import (
+    Analysis,
+    Box,
+    Finding,
+    ImageCandidate,
+    ImageKind,
+    ImageRecord,
+    ImageStatus,
+    ReferenceFace,
+    Verdict,
+)
+from faceaudit.workspace import DB_NAME, MIGRATIONS, Workspace
 from tests.support import faceaudit
 
 MARKER = np.full(128, 0.0883883, dtype=np.float32)  # a recognisable byte pattern
@@ -96,11 +108,11 @@ def test_thumbnails_of_the_users_face_are_sealed_too(tmp_path, keys):
     with Workspace.open(home) as ws:
         account = ws.add_account("https://me.example.org/", "web")
         scan_id = ws.start_scan("dlib")
-        image = {"url": "https://me.example.org/me.jpg", "page_url": "https://me.example.org/", "kind": "post",
-                 "found_by": "img", "alt": "", "status": "analysed", "faces": 1, "other_faces": 0}
-        finding = {"verdict": "you", "similarity": 0.97, "box": [1, 2, 3, 4], "face_px": 90, "det_score": 0.99,
-                   "recognisability": 70, "thumbnail": JPEG}
-        ws.record_image(scan_id, account.id, image, [finding])
+        finding = Finding(Verdict.YOU, 0.97, Box(1, 2, 3, 4), face_px=90, det_score=0.99, recognisability=70,
+                          thumbnail=JPEG)
+        candidate = ImageCandidate("https://me.example.org/me.jpg", "https://me.example.org/", ImageKind.POST, "img")
+        ws.record_image(scan_id, account.id,
+                        ImageRecord(candidate, None, Analysis(ImageStatus.ANALYSED, faces=1, findings=[finding])))
         ws.finish_scan(scan_id, "complete")
         (stored,) = ws.db.execute("SELECT thumbnail FROM findings").fetchone()
         assert JPEG[:16] not in stored
@@ -114,7 +126,7 @@ def test_the_key_file_is_0600_in_a_0700_folder_outside_the_workspace(tmp_path, k
     home = tmp_path / "ws"
     _enrol_marker(home)
     with Workspace.open(home) as ws:
-        store = ws.key_store()
+        store = vault.locate(ws.id)
         workspace_id = ws.id
     assert store == vault.KeyStore("file", str(keys / f"{workspace_id}.key"))
     assert _mode(keys) == 0o700 and _mode(keys / f"{workspace_id}.key") == 0o600
@@ -183,7 +195,7 @@ def test_an_os_keyring_holds_the_key_and_forget_deletes_it(tmp_path, os_keyring)
     _enrol_marker(home)
     with Workspace.open(home) as ws:
         workspace_id = ws.id
-        assert ws.key_store() == vault.KeyStore("keyring", "Fake OS keyring")
+        assert vault.locate(ws.id) == vault.KeyStore("keyring", "Fake OS keyring")
         assert ws.template() is not None
     assert list(os_keyring.entries) == [(vault.KEYRING_SERVICE, workspace_id)]
     assert not (tmp_path / "config").exists()  # no key file as well
@@ -201,7 +213,7 @@ def test_a_keyring_that_refuses_the_key_falls_back_to_a_file(tmp_path, os_keyrin
     home = tmp_path / "ws"
     _enrol_marker(home)
     with Workspace.open(home) as ws:
-        store = ws.key_store()
+        store = vault.locate(ws.id)
         assert ws.template() is not None
     assert store is not None and store.kind == "file"
     assert Path(store.where).is_relative_to(tmp_path / "config")

@@ -11,7 +11,8 @@ import pytest
 
 from faceaudit import consent
 from faceaudit.errors import ConsentRequired, ExitCode
-from faceaudit.workspace import MIGRATIONS, ReferenceFace, Workspace
+from faceaudit.types import ReferenceFace
+from faceaudit.workspace import MIGRATIONS, Workspace
 from tests.support import faceaudit
 
 
@@ -143,36 +144,16 @@ def test_schema_has_no_place_for_other_peoples_embeddings(tmp_path):
     assert isinstance(sqlite3.sqlite_version, str)
 
 
-class _Terminal:
-    """A stdin that says it is a terminal and holds what the user types."""
-
-    def __init__(self, typed: str) -> None:
-        import io
-
-        self._buffer = io.StringIO(typed)
-
-    def isatty(self) -> bool:
-        return True
-
-    def readline(self, *args: object) -> str:
-        return self._buffer.readline(*args)
-
-    def read(self, *args: object) -> str:
-        return self._buffer.read(*args)
-
-
-def test_interactive_consent_records_a_typed_yes(tmp_path, monkeypatch):
-    monkeypatch.setattr("sys.stdin", _Terminal("yes\n"))
-    result = faceaudit(tmp_path, "consent")
+def test_interactive_consent_records_a_typed_yes(tmp_path):
+    result = faceaudit(tmp_path, "consent", typed="yes\n")
     assert result.code == 0, result.err
     with Workspace.open(tmp_path) as ws:
         record = ws.consent()
     assert record is not None and record.method == "interactive"
 
 
-def test_interactive_consent_anything_but_yes_records_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr("sys.stdin", _Terminal("sure\n"))
-    result = faceaudit(tmp_path, "consent")
+def test_interactive_consent_anything_but_yes_records_nothing(tmp_path):
+    result = faceaudit(tmp_path, "consent", typed="sure\n")
     assert result.code == ExitCode.CONSENT
     assert "consent not given" in result.err
     with Workspace.open(tmp_path) as ws:

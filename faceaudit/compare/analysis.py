@@ -27,7 +27,6 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from multiprocessing import resource_tracker
 from typing import Any
 
@@ -35,11 +34,12 @@ import faiss
 import numpy as np
 
 from faceaudit.compare import imageio, recognisability
-from faceaudit.compare.engines.base import FaceEngine, Thresholds
+from faceaudit.compare.engines.base import FaceEngine
 from faceaudit.compare.faces import find_faces
 from faceaudit.compare.matcher import Matcher
 from faceaudit.errors import ImageRejected
-from faceaudit.types import Embedding, Verdict
+from faceaudit.thresholds import Thresholds
+from faceaudit.types import Analysis, Embedding, Finding, ImageStatus, Verdict
 
 # An image whose shorter side is under this many pixels cannot hold a face larger than that, and
 # recognisability.py scores faces of 24 px or less as useless to a recogniser: such images
@@ -47,32 +47,16 @@ from faceaudit.types import Embedding, Verdict
 MIN_IMAGE_SIDE = 24
 
 
-@dataclass
-class Analysis:
-    """What the scan stores about one image: no embedding, no pixels of anyone but the user."""
-
-    status: str  # "analysed" or "failed"
-    error: str | None = None
-    faces: int = 0
-    other_faces: int = 0
-    metadata: dict[str, Any] = field(default_factory=dict)
-    findings: list[dict[str, Any]] = field(default_factory=list)  # the user's faces only
-
-    @property
-    def yours(self) -> int:
-        return sum(1 for f in self.findings if f["verdict"] == Verdict.YOU.value)
-
-
 def analyse(engine: FaceEngine, matcher: Matcher, data: bytes, *, source: str) -> Analysis:
     """Header check, decode, face search and match of one image's bytes."""
     try:
         width, height = imageio.dimensions(data, source=source)
         if min(width, height) < MIN_IMAGE_SIDE:
-            return Analysis("analysed")
+            return Analysis(ImageStatus.ANALYSED)
         search = find_faces(engine, data, source=source)
     except ImageRejected as exc:
-        return Analysis("failed", exc.message)
-    findings = []
+        return Analysis(ImageStatus.FAILED, exc.message)
+    findings: list[Finding] = []
     others = 0
     for face in search.faces:
         match = matcher.match(face.embedding)
@@ -80,19 +64,19 @@ def analyse(engine: FaceEngine, matcher: Matcher, data: bytes, *, source: str) -
             others += 1  # the face, its embedding and its pixels go no further than this loop
             continue
         shown = search.box_in_image(face.box)  # in the photo as displayed, like `check`
-        findings.append({
-            "verdict": match.verdict.value,
-            "similarity": round(match.similarity, 4),
-            "box": shown.as_list(),
-            "face_px": face.box.height,
-            "det_score": round(face.det_score, 3),
-            "recognisability": recognisability.score(face, type(engine)),
+        findings.append(Finding(
+            verdict=match.verdict,
+            similarity=round(match.similarity, 4),
+            box=shown,
+            face_px=face.box.height,
+            det_score=round(face.det_score, 3),
+            recognisability=recognisability.score(face, type(engine)),
             # A thumbnail only of a confident match: a "maybe" could be someone else.
-            "thumbnail": imageio.to_jpeg_thumbnail(
+            thumbnail=imageio.to_jpeg_thumbnail(
                 search.rgb, (face.box.left, face.box.top, face.box.right, face.box.bottom))
             if match.verdict is Verdict.YOU else None,
-        })
-    return Analysis("analysed", None, len(search.faces), others, search.image.metadata.as_dict(), findings)
+        ))
+    return Analysis(ImageStatus.ANALYSED, None, len(search.faces), others, search.image.metadata, findings)
 
 
 def cores() -> int:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from PIL import ExifTags, Image, ImageOps, features
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError, features
 
 from faceaudit.errors import ImageRejected, UsageError
 from faceaudit.types import ImageMetadata
@@ -155,14 +155,6 @@ def read_path(path: Path, *, max_bytes: int = MAX_BYTES) -> bytes:
         ) from exc
 
 
-def decode_path(
-    path: Path, *, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES
-) -> DecodedImage:
-    """Decode a photo the user named on the command line; its extension is ignored."""
-    data = read_path(path, max_bytes=max_bytes)
-    return decode(data, source=str(path), max_pixels=max_pixels, max_bytes=max_bytes)
-
-
 def indexed_frames(
     data: bytes,
     *,
@@ -241,7 +233,7 @@ def _open(data: bytes, source: str, max_pixels: int, max_bytes: int) -> Image.Im
     _bomb_warnings_raise()
     try:
         im = Image.open(io.BytesIO(data), formats=_OPEN_FORMATS)
-    except Image.UnidentifiedImageError as exc:
+    except UnidentifiedImageError as exc:
         raise _unreadable(data, source) from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # Pillow's own limit refused first, so that is the limit to name.

@@ -9,7 +9,7 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
-from faceaudit.compare.engines.base import Thresholds
+from faceaudit.thresholds import Thresholds
 from faceaudit.types import Embedding, Verdict
 
 
@@ -43,7 +43,8 @@ class Matcher:
         if len(queries) == 0:
             return np.zeros(0, dtype=np.float32)
         scores, _ = self._index.search(queries, 1)
-        return scores[:, 0].astype(np.float32)
+        best: npt.NDArray[np.float32] = scores[:, 0].astype(np.float32)
+        return best
 
     def verdict(self, similarity: float) -> Verdict:
         if similarity >= self.thresholds.you:

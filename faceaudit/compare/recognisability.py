@@ -46,4 +46,4 @@ def score(face: DetectedFace, engine: type[FaceEngine]) -> int:
     pose = frontalness(face, engine)
     sharp = min(face.sharpness / 200.0, 1.0)
     detection = min(max(face.det_score / engine.confident_score, 0.0), 1.0)
-    return round(100 * size**0.5 * (0.45 + 0.25 * pose + 0.2 * sharp + 0.1 * detection))
+    return round(float(100 * size**0.5 * (0.45 + 0.25 * pose + 0.2 * sharp + 0.1 * detection)))

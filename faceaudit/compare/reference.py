@@ -13,8 +13,7 @@ from faceaudit.compare.faces import find_faces
 from faceaudit.compare.imageio import read_path
 from faceaudit.compare.recognisability import face_height, frontalness
 from faceaudit.errors import EnrolmentRefused, ImageRejected
-from faceaudit.types import DetectedFace
-from faceaudit.workspace import ReferenceFace
+from faceaudit.types import DetectedFace, ReferenceFace
 
 MIN_FACE_PX = 80  # reference faces smaller than this make a poor template
 MAX_PHOTOS = 20

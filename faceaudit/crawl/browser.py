@@ -184,11 +184,6 @@ class BrowserSession:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @property
-    def proxy_log(self) -> list[tuple[str, str]]:
-        """Every connection Chromium asked for, and what the proxy answered."""
-        return list(self._proxy.log) if self._proxy else []
-
     def start(self) -> None:
         if self._context is not None:
             return

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
-import re
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -13,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from faceaudit.crawl.net import AccountScope
+from faceaudit.crawl.sites.base import is_login_url, jsonld_images, parse_json
 from faceaudit.errors import NetworkError
 
 if TYPE_CHECKING:
@@ -22,11 +21,6 @@ if TYPE_CHECKING:
 # ever must not grow our memory or the JSON handed back from the page.
 MAX_IMAGES = 3000
 MAX_REFUSALS = 50
-
-_LOGIN_PATH = re.compile(
-    r"/(?:accounts/login|login|log-in|signin|sign-in|sign_in|authwall|challenge|checkpoint|i/flow/login)(?:[/.?]|$)",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -128,11 +122,8 @@ def page_harvest(dom: dict[str, Any], final_url: str, visit: Visit, capped: bool
     base = str(dom.get("base") or final_url)
     found = [(str(u), str(by), str(alt), str(where)) for u, by, alt, where in dom["share"]]
     for text in dom["jsonld"]:
-        try:
-            data = json.loads(text)
-        except ValueError:
-            continue  # a broken JSON-LD block on the page: it shows no image to anyone either
-        found.extend((urljoin(base, u), "json-ld", "", "") for u in _jsonld_images(data))
+        # A broken JSON-LD block (None) shows no image to anyone either.
+        found.extend((urljoin(base, u), "json-ld", "", "") for u in jsonld_images(parse_json(text)))
     found.extend((str(u), str(by), str(alt), str(where)) for u, by, alt, where in dom["page"])
     known = {_clean(u) for u in dom["known"]} | {_clean(u) for u, _, _, _ in found}
     found.extend((u, "network", "", "") for u in visit.network_images if _clean(u) not in known)
@@ -212,7 +203,7 @@ def first_line(exc: BaseException) -> str:
 
 def _login_path(urls: list[str]) -> bool:
     """Did the visit end up at (or get sent towards) a login, authwall or challenge page?"""
-    return any(_LOGIN_PATH.search(urlsplit(u).path or "/") for u in urls)
+    return any(is_login_url(u) for u in urls)
 
 
 def _clean(url: str) -> str:
@@ -222,46 +213,6 @@ def _clean(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return ""
     return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
-
-
-def _jsonld_images(node: Any) -> list[str]:
-    """Image URLs in JSON-LD: every `image` (URL, ImageObject, list) and ImageObject, at any depth."""
-    urls: list[str] = []
-    if isinstance(node, list):
-        for item in node:
-            urls.extend(_jsonld_images(item))
-    elif isinstance(node, dict):
-        if _is_image_object(node):
-            urls.extend(_image_object_url(node))
-        for key, value in node.items():
-            if key == "image":
-                urls.extend(_image_refs(value))
-            elif isinstance(value, (dict, list)):
-                urls.extend(_jsonld_images(value))
-    return urls
-
-
-def _image_refs(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [url for item in value for url in _image_refs(item)]
-    if isinstance(value, dict):  # an untyped {"url": …} under "image" is an image too
-        own = [] if _is_image_object(value) else _image_object_url(value)
-        return own + _jsonld_images(value)
-    return []
-
-
-def _is_image_object(node: dict[str, Any]) -> bool:
-    types = node.get("@type", [])
-    return "ImageObject" in (types if isinstance(types, list) else [types])
-
-
-def _image_object_url(node: dict[str, Any]) -> list[str]:
-    for key in ("contentUrl", "url"):
-        if isinstance(node.get(key), str):
-            return [node[key]]
-    return []
 
 
 @cache

@@ -329,7 +329,7 @@ class NetResponse:
         for target, params in _LINK.findall(self.headers.get("link", "")):
             for name, quoted, bare in _LINK_PARAM.findall(params):
                 if name.lower() == "rel" and rel.lower() in (quoted or bare).lower().split():
-                    return urljoin(self.url, target.strip())
+                    return urljoin(self.url, str(target).strip())
         return None
 
 

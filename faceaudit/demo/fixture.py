@@ -1,5 +1,5 @@
 """The demo's fictional person, Alex Vega: a personal website, a Mastodon account and accounts on
-the platforms in `EXTRA_PLATFORMS` (their imitations from `demo/platforms/`), with labels.
+the platforms in `EXTRA_PLATFORMS` (their imitations in `demo/platforms/`), with labels.
 
 `person_images` lists the image URLs a logged-out scraper collects from these accounts that
 show Alex; the demo's report must find exactly those. `other_images` and `noface_images` are
@@ -28,6 +28,7 @@ from faceaudit.demo.platforms import build as build_platform
 from faceaudit.demo.server import Handler, Request
 from faceaudit.demo.website import HOST as WEBSITE_HOST
 from faceaudit.demo.website import website_handler
+from faceaudit.report.advice import platform_name
 
 MASTODON_HOST = "social.example"
 USERNAME = "alex"
@@ -46,9 +47,11 @@ MASTODON_POSTS = [
     ("1040", ["coffee.jpg"]),
 ]
 BOOST = ("1030", "friend-2.jpg", "someone_else")  # status id, its photo, whose post it is
-# Platforms imitated in `demo/platforms/` that the demo also scans: the ones read over plain HTTP,
+# The platforms the demo also scans (imitated in `demo/platforms/`): ones read over plain HTTP,
 # so the demo stays quick. Their accounts use their own handles, as people's accounts often do.
 EXTRA_PLATFORMS = ["bluesky", "instagram", "github", "gravatar"]
+# Every platform the demo has an account on besides the website, in the order they are listed.
+DEMO_PLATFORMS = ["mastodon", *EXTRA_PLATFORMS]
 # Website slots a scraper takes (the smaller srcset candidate is not one of them).
 WEBSITE_SLOTS = ["og", "twitter", "jsonld", "srcset_big", "picture", "picture_fallback",
                  "lazy", "friends", "others", "background", "late"]
@@ -71,6 +74,14 @@ class DemoFixture:
     def served(self, url: str) -> bytes:
         """The bytes the fixture serves at `url` (query included), following its redirects."""
         return _served(self.sites, url)
+
+
+def demo_platform_names() -> str:
+    """The demo's platforms as a person reads them: "Mastodon, Bluesky, Instagram, GitHub and
+    Gravatar". For `faceaudit demo`'s opening line, which says what it imitates: derived from
+    `DEMO_PLATFORMS`, so the line cannot drift from what the demo scans."""
+    names = [platform_name(platform) for platform in DEMO_PLATFORMS]
+    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def build_demo_fixture() -> DemoFixture:

@@ -272,7 +272,8 @@ def _dimensions(data: bytes) -> tuple[int, int] | None:
         from PIL import Image
 
         with Image.open(io.BytesIO(data)) as image:
-            return image.size
+            width, height = image.size
+            return int(width), int(height)
     except Exception:  # noqa: BLE001 - placeholder bytes in a fixture simply have no size
         return None
 

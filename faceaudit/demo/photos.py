@@ -52,7 +52,8 @@ class Photo:
 def _astronaut() -> Image.Image:
     from skimage import data
 
-    return Image.fromarray(data.astronaut()).crop(UPPER_BODY)
+    astronaut: np.ndarray = data.astronaut()  # type: ignore[no-untyped-call]  # scikit-image is untyped
+    return Image.fromarray(astronaut).crop(UPPER_BODY)
 
 
 def _group() -> Image.Image:

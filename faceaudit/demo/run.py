@@ -1,27 +1,33 @@
-"""`faceaudit demo`: enrol a fictional person, scan their fixture accounts offline, report."""
+"""`faceaudit demo`: enrol a fictional person, scan their fixture accounts offline, report.
+
+The demo runs the same checkup (faceaudit/checkup.py) as the `enroll`, `scan` and `report`
+commands, on a throw-away workspace and against fixture servers on this machine.
+"""
 
 from __future__ import annotations
 
 import tempfile
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faceaudit import consent
+from faceaudit import checkup, consent
 from faceaudit.compare.engines import engine_class
-from faceaudit.compare.engines.base import FaceEngine
-from faceaudit.compare.matcher import Matcher
-from faceaudit.compare.reference import ReferencePhoto, build_template
+from faceaudit.compare.reference import ReferencePhoto
 from faceaudit.crawl import sites
 from faceaudit.crawl.net import NetworkPolicy
 from faceaudit.demo.fixture import build_demo_fixture
 from faceaudit.demo.server import FixtureServer, Handler
-from faceaudit.scan import ScanOptions, ScanProgress, run_scan
-from faceaudit.workspace import Workspace, load_report
+from faceaudit.scan import ScanOptions, ScanProgress
+from faceaudit.workspace import Workspace
+
+if TYPE_CHECKING:
+    from faceaudit.report.model import ReportData
 
 
-def run_demo(progress: ScanProgress | None = None) -> tuple[Any, dict[str, Any]]:
-    """(ReportData, demo section). Always a throw-away workspace: the demo never touches the
-    user's own template or findings."""
+def run_demo(progress: AbstractContextManager[ScanProgress] | None = None) -> tuple[ReportData, dict[str, Any]]:
+    """(ReportData, sections for its JSON: `demo`). Always a throw-away workspace: the demo never
+    touches the user's own template or findings. `progress` is entered around the scan."""
     fixture = build_demo_fixture()
     report, log = scan_fixture_accounts(fixture.sites, fixture.account_urls, fixture.reference_photos, progress)
     extra = {
@@ -37,19 +43,18 @@ def run_demo(progress: ScanProgress | None = None) -> tuple[Any, dict[str, Any]]
     return report, extra
 
 
-def demo_engine() -> FaceEngine:
+def demo_engine() -> str:
     """The demo runs on sface, the default engine, whose models come with the installed
     packages; dlib only where sface's model wheel is missing (`doctor` says why)."""
-    sface = engine_class("sface")
-    return sface() if sface.availability().ok else engine_class("dlib")()
+    return "sface" if engine_class("sface").availability().ok else "dlib"
 
 
 def scan_fixture_accounts(
     sites_by_host: dict[str, Handler],
     account_urls: list[str],
     reference_photos: list[tuple[str, bytes]],
-    progress: ScanProgress | None = None,
-) -> tuple[Any, list[tuple[str, str]]]:
+    progress: AbstractContextManager[ScanProgress] | None = None,
+) -> tuple[ReportData, list[tuple[str, str]]]:
     """Enrol `reference_photos` (sface) in a throw-away workspace, scan `account_urls` served by
     a FixtureServer for `sites_by_host`, and return (ReportData, the server's request log)."""
     with tempfile.TemporaryDirectory(prefix="faceaudit-demo-") as tmp, FixtureServer(sites_by_host) as server:
@@ -62,13 +67,10 @@ def scan_fixture_accounts(
         )
         with Workspace.open(Path(tmp) / "workspace") as ws:
             consent.accept(ws, "demo")
-            engine = demo_engine()
-            faces = build_template(engine, [ReferencePhoto(name, data) for name, data in reference_photos]).faces
-            ws.save_template(engine.name, engine.describe(), faces)
+            checkup.enrol(ws, [ReferencePhoto(name, data) for name, data in reference_photos], engine=demo_engine())
             for url in account_urls:
                 ws.add_account(url, sites.find(url).name)
-            matcher = Matcher([f.embedding for f in faces], engine.thresholds)
-            scan_id = run_scan(ws, engine, matcher, ScanOptions(policy=policy, fresh=True), progress)
-            report = load_report(ws, scan_id)
+            scan_id = checkup.scan(ws, ScanOptions(policy=policy, fresh=True), progress=progress)
+            report, _ = checkup.report(ws, scan_id)  # just consented: never past its retention
             ws.forget()  # the throw-away workspace's template key lives outside it: destroy it too
         return report, list(server.log)

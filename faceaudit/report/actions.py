@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 
 from faceaudit.report.advice import GENERAL, AdviceItem, advice_for, platform_name
 from faceaudit.report.model import KIND_LABELS, AccountReport, FindingReport, ReportData
+from faceaudit.types import Verdict
 
 PHOTO, REACH, GPS, METADATA = "photo", "reach", "gps", "metadata"
 WEIGHT = {PHOTO: 1.0, REACH: 0.5, GPS: 1.5, METADATA: 0.5}
@@ -104,7 +105,7 @@ def risk(account: AccountReport, photos: tuple[FindingReport, ...], category: st
     """R × D × C × M: see the module docstring."""
     if not photos:
         return 0
-    recognisable = max(f.recognisability * (1.0 if f.verdict == "you" else 0.5) for f in photos)
+    recognisable = max(f.recognisability * (1.0 if f.verdict is Verdict.YOU else 0.5) for f in photos)
     discoverable = 1.0 + 0.5 * (account.indexable is not False) + 0.5 * any(f.in_slot for f in photos)
     breadth = 1.0 + math.log2(len(photos))
     return round(recognisable * discoverable * breadth * WEIGHT[category])
@@ -194,9 +195,9 @@ def _merge(first: Action, second: Action) -> Action:
 # -- the sentences ---------------------------------------------------------------------------------
 def _shows(photos: tuple[FindingReport, ...]) -> str:
     verb = "shows" if len(photos) == 1 else "show"
-    if all(f.verdict == "maybe" for f in photos):
+    if all(f.verdict is Verdict.MAYBE for f in photos):
         return "may show your face"
-    clearly = " clearly" if any(f.well_recognisable and f.verdict == "you" for f in photos) else ""
+    clearly = " clearly" if any(f.well_recognisable and f.verdict is Verdict.YOU for f in photos) else ""
     return f"{verb} your face{clearly}"
 
 
@@ -204,7 +205,7 @@ def _kinds_text(photos: tuple[FindingReport, ...]) -> str:
     """ "3 posts and 1 video still" """
     counted: dict[str, int] = {}
     for f in photos:
-        label = KIND_LABELS.get(f.kind, f.kind)
+        label = KIND_LABELS[f.kind]
         counted[label] = counted.get(label, 0) + 1
     parts = [f"{n} {PLURAL.get(label, label + 's') if n > 1 else label}" for label, n in counted.items()]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
@@ -213,7 +214,7 @@ def _kinds_text(photos: tuple[FindingReport, ...]) -> str:
 def _photo_problem(account: AccountReport, entry: AdviceItem, photos: tuple[FindingReport, ...]) -> str:
     name = platform_name(account.site)
     if all(f.in_slot for f in photos):
-        labels = " and ".join(dict.fromkeys(KIND_LABELS.get(f.kind, f.kind) for f in photos))
+        labels = " and ".join(dict.fromkeys(KIND_LABELS[f.kind] for f in photos))
         text = f"Your current {name} {labels} {_shows(photos)}"
         if account.facts.get("is_private") is True:
             text += f" and {'is' if len(photos) == 1 else 'are'} public even on a private account"
@@ -251,11 +252,11 @@ def _gps_problem(finding: FindingReport, more_places: int = 0) -> str:
 
 def _metadata_problem(account: AccountReport, photos: tuple[FindingReport, ...]) -> str:
     what = []
-    if any(f.metadata.get("taken_at") for f in photos):
+    if any(f.metadata.taken_at for f in photos):
         what.append("when")
-    if any(f.metadata.get("camera") or f.metadata.get("camera_serial") for f in photos):
+    if any(f.metadata.camera or f.metadata.camera_serial for f in photos):
         what.append("with which camera")
-    serial = any(f.metadata.get("camera_serial") for f in photos)
+    serial = any(f.metadata.camera_serial for f in photos)
     count = f"{len(photos)} photo{'s' if len(photos) != 1 else ''} of you"
     text = f"{platform_name(account.site)}: {count} give{'s' if len(photos) == 1 else ''} away {' and '.join(what)} it was taken"
     return text + (" (a camera serial number links photos across sites)" if serial else "")

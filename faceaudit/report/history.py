@@ -9,49 +9,59 @@ limit, faceaudit's own cap, not reached) it is *unconfirmed*: not seen, but not 
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from faceaudit.report.model import ChangedPhoto, Comparison
+from faceaudit.types import ImageKind, StopReason, Verdict
 
 # Stop reasons after which a photo that is no longer there is really gone for a logged-out visitor.
-SEEN_WHOLE = frozenset({"end", "private", "not_found"})
+SEEN_WHOLE = frozenset({StopReason.END, StopReason.PRIVATE, StopReason.NOT_FOUND})
 
 
-def compare(workspace: Any, scan_id: int) -> Comparison | None:
-    """`scan_id` against the previous complete scan; None when there is none."""
-    previous = workspace.previous_complete_scan(scan_id)
-    if previous is None:
-        return None
-    before = _by_account(workspace.photos_of_you(previous["id"]))
-    now = _by_account(workspace.photos_of_you(scan_id))
-    stops = workspace.account_stops(scan_id)
-    result = Comparison(previous["id"], previous["started_at"], [], [], [], [])
-    for account in sorted(set(before) | set(now)):
-        old, new = before.get(account, []), now.get(account, [])
-        old_keys = {key for row in old for key in _keys(row)}
-        new_keys = {key for row in new for key in _keys(row)}
-        for row in new:
-            (result.still if old_keys & _keys(row) else result.new).append(_photo(row))
-        gone = [row for row in old if not new_keys & _keys(row)]
+@dataclass(frozen=True)
+class PhotoOfYou:
+    """One image of one scan in which the user's face was found (report/load.py reads them)."""
+
+    account_url: str
+    site: str
+    image_url: str
+    sha256: str  # "" when unknown
+    page_url: str
+    kind: ImageKind
+    verdict: Verdict  # YOU if any face in it is the user's, else MAYBE
+
+    def keys(self) -> set[str]:
+        """What makes two records the same photo: its URL, and its bytes when known."""
+        keys = {f"url:{self.image_url}"}
+        if self.sha256:
+            keys.add(f"sha256:{self.sha256}")
+        return keys
+
+    def changed(self) -> ChangedPhoto:
+        return ChangedPhoto(account_url=self.account_url, site=self.site, image_url=self.image_url,
+                            page_url=self.page_url, kind=self.kind, verdict=self.verdict)
+
+
+def compare(previous_id: int, previous_started: str, before: list[PhotoOfYou], now: list[PhotoOfYou],
+            stops: dict[str, StopReason]) -> Comparison:
+    """This scan's photos (`now`, with its accounts' `stops`) against the previous complete
+    scan's (`before`)."""
+    old_by_account, new_by_account = _by_account(before), _by_account(now)
+    result = Comparison(previous_id, previous_started, [], [], [], [])
+    for account in sorted(set(old_by_account) | set(new_by_account)):
+        old, new = old_by_account.get(account, []), new_by_account.get(account, [])
+        old_keys = {key for photo in old for key in photo.keys()}
+        new_keys = {key for photo in new for key in photo.keys()}
+        for photo in new:
+            (result.still if old_keys & photo.keys() else result.new).append(photo.changed())
+        gone = [photo for photo in old if not new_keys & photo.keys()]
         bucket = result.resolved if stops.get(account) in SEEN_WHOLE else result.unconfirmed
-        bucket += [_photo(row) for row in gone]
+        bucket += [photo.changed() for photo in gone]
     return result
 
 
-def _by_account(rows: list[Any]) -> dict[str, list[Any]]:
-    grouped: dict[str, list[Any]] = {}
-    for row in rows:
-        grouped.setdefault(row["account_url"], []).append(row)
+def _by_account(photos: list[PhotoOfYou]) -> dict[str, list[PhotoOfYou]]:
+    grouped: dict[str, list[PhotoOfYou]] = {}
+    for photo in photos:
+        grouped.setdefault(photo.account_url, []).append(photo)
     return grouped
-
-
-def _keys(row: Any) -> set[str]:
-    keys = {f"url:{row['image_url']}"}
-    if row["sha256"]:
-        keys.add(f"sha256:{row['sha256']}")
-    return keys
-
-
-def _photo(row: Any) -> ChangedPhoto:
-    return ChangedPhoto(account_url=row["account_url"], site=row["site"], image_url=row["image_url"],
-                        page_url=row["page_url"], kind=row["kind"], verdict=row["verdict"])

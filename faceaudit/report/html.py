@@ -153,7 +153,7 @@ def _history(report: ReportData) -> str:
 
 
 def _changed(photo: ChangedPhoto) -> str:
-    kind = KIND_LABELS.get(photo.kind, photo.kind)
+    kind = KIND_LABELS[photo.kind]
     return f"{escape(platform_name(photo.site))} {escape(kind)}: {_link(photo.image_url)}"
 
 
@@ -244,7 +244,7 @@ def _finding(number: int, finding: FindingReport) -> str:
     if finding.thumbnail_jpeg:
         data = base64.b64encode(finding.thumbnail_jpeg).decode("ascii")
         thumb = f'<img alt="your face in photo {number}" src="data:image/jpeg;base64,{data}">'
-    verdict = escape(VERDICT_LABELS.get(finding.verdict, finding.verdict).upper())
+    verdict = escape(VERDICT_LABELS[finding.verdict].upper())
     lines = [f"<p><strong>{number}. {verdict}</strong> · {escape(finding_summary(finding))}</p>"]
     leaks = metadata_leaks(finding)
     if leaks:

@@ -8,7 +8,6 @@ only as counts.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from faceaudit.report.actions import Action, plan
@@ -31,7 +30,6 @@ from faceaudit.report.model import (
 
 FORMAT = "faceaudit-report/1"
 SCHEMA_VERSION = "1.1"  # 1.1: exposure, actions, others, history, warnings; advice do, settings_url
-METADATA_KEYS = ("gps", "taken_at", "camera", "camera_serial")
 
 
 def to_dict(report: ReportData) -> dict[str, Any]:
@@ -122,11 +120,7 @@ def _history(report: ReportData) -> dict[str, Any] | None:
 
 def _changed(photo: ChangedPhoto) -> dict[str, Any]:
     return {"account_url": photo.account_url, "site": photo.site, "image_url": photo.image_url,
-            "page_url": photo.page_url, "kind": photo.kind, "verdict": photo.verdict}
-
-
-def to_json(report: ReportData) -> str:
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+            "page_url": photo.page_url, "kind": photo.kind.value, "verdict": photo.verdict.value}
 
 
 def _account(account: AccountReport) -> dict[str, Any]:
@@ -138,7 +132,7 @@ def _account(account: AccountReport) -> dict[str, Any]:
         "site": account.site,
         "platform_name": platform_name(account.site),
         "exposure": account.exposure,
-        "stop": {"reason": account.stop, "detail": account.stop_detail},
+        "stop": {"reason": account.stop.value, "detail": account.stop_detail},
         "pages_visited": account.pages_visited,
         "indexable": account.indexable,
         "images_seen": account.images_seen,
@@ -163,23 +157,18 @@ def _account(account: AccountReport) -> dict[str, Any]:
 
 def _finding(finding: FindingReport) -> dict[str, Any]:
     meta = finding.metadata
-    gps = meta.get("gps")
     return {
         "image_url": finding.image_url,
         "page_url": finding.page_url,
-        "kind": finding.kind,
-        "verdict": finding.verdict,
+        "kind": finding.kind.value,
+        "verdict": finding.verdict.value,
         "similarity": round(finding.similarity, 4),
-        "box": [int(v) for v in finding.box],
+        "box": finding.box.as_list(),
         "face_px": finding.face_px,
         "det_score": round(finding.det_score, 4),
         "recognisability": finding.recognisability,
         "other_faces": finding.other_faces,
-        # Only the four known keys: nothing else a metadata dict might carry gets through.
-        "metadata": {
-            "gps": [float(gps[0]), float(gps[1])] if gps else None,
-            **{key: meta.get(key) for key in METADATA_KEYS[1:]},
-        },
+        "metadata": meta.as_dict(),
         "alt": finding.alt,
         "posted_at": finding.posted_at or None,
         "has_thumbnail": finding.thumbnail_jpeg is not None,

@@ -22,21 +22,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from faceaudit.types import Box, ImageKind, ImageMetadata, StopReason, Verdict
+
 # A face this recognisable (0-100) is useful to a face-recognition scraper.
 WELL_RECOGNISABLE = 60
 
 EXPOSURE_LEVELS = ("high", "medium", "low", "none")
 # Slots a profile shows whatever its settings on most platforms, and wherever the account
 # appears (replies, comments, link previews): the fix is a different picture.
-SLOT_KINDS = frozenset({"avatar", "banner", "cover", "share_image"})
-KIND_LABELS = {
-    "avatar": "profile picture",
-    "banner": "header image",
-    "cover": "cover photo",
-    "share_image": "link-preview picture",
-    "post": "post",
-    "video_thumbnail": "video still",
-    "page_image": "photo on a page",
+SLOT_KINDS = frozenset({ImageKind.AVATAR, ImageKind.BANNER, ImageKind.COVER, ImageKind.SHARE_IMAGE})
+KIND_LABELS: dict[ImageKind, str] = {
+    ImageKind.AVATAR: "profile picture",
+    ImageKind.BANNER: "header image",
+    ImageKind.COVER: "cover photo",
+    ImageKind.SHARE_IMAGE: "link-preview picture",
+    ImageKind.POST: "post",
+    ImageKind.VIDEO_THUMBNAIL: "video still",
+    ImageKind.PAGE_IMAGE: "photo on a page",
 }
 
 # How the report words things; shared by every renderer so they say the same.
@@ -46,18 +48,18 @@ EXPOSURE_MEANING = {
     "low": "only uncertain matches that are hard to use",
     "none": "no photo of your face found",
 }
-STOP_LABELS = {
-    "end": "saw everything",
-    "cap": "faceaudit's own limit",
-    "login_wall": "login wall",
-    "rate_limited": "rate limited",
-    "blocked": "blocked",
-    "not_found": "not found",
-    "private": "private account",
-    "error": "error",
-    "not_scanned": "not reached by this scan",
+STOP_LABELS: dict[StopReason, str] = {
+    StopReason.END: "saw everything",
+    StopReason.CAP: "faceaudit's own limit",
+    StopReason.LOGIN_WALL: "login wall",
+    StopReason.RATE_LIMITED: "rate limited",
+    StopReason.BLOCKED: "blocked",
+    StopReason.NOT_FOUND: "not found",
+    StopReason.PRIVATE: "private account",
+    StopReason.ERROR: "error",
+    StopReason.NOT_SCANNED: "not reached by this scan",
 }
-VERDICT_LABELS = {"you": "you", "maybe": "maybe you"}
+VERDICT_LABELS: dict[Verdict, str] = {Verdict.YOU: "you", Verdict.MAYBE: "maybe you"}
 NOTHING_FOUND = "No public photo of your face was found on these accounts."
 NOTHING_HERE = "No photo of your face found here."
 PARTLY_SEEN = (
@@ -72,15 +74,15 @@ class FindingReport:
 
     image_url: str
     page_url: str
-    kind: str  # ImageKind value: avatar / banner / post / page_image / share_image
-    verdict: str  # "you" | "maybe"
+    kind: ImageKind
+    verdict: Verdict  # YOU or MAYBE
     similarity: float
-    box: list[int]  # [left, top, right, bottom] of the user's face
+    box: Box  # the user's face, in the photo as displayed
     face_px: int  # height of the user's face box in pixels
     det_score: float
     recognisability: int  # 0-100
     other_faces: int  # other people's faces in the photo: a count, nothing more
-    metadata: dict[str, Any]  # ImageMetadata.as_dict(): gps, taken_at, camera, camera_serial
+    metadata: ImageMetadata  # what the file itself gives away
     alt: str = ""
     thumbnail_jpeg: bytes | None = None  # the user's own face only
     posted_at: str = ""  # ISO 8601 when the platform says; "" when unknown
@@ -88,7 +90,7 @@ class FindingReport:
 
     @property
     def has_gps(self) -> bool:
-        return bool(self.metadata.get("gps"))
+        return self.metadata.has_gps
 
     @property
     def in_slot(self) -> bool:
@@ -98,7 +100,7 @@ class FindingReport:
     @property
     def other_metadata(self) -> bool:
         """The file gives away when, or with which camera, it was taken."""
-        return any(self.metadata.get(key) for key in ("taken_at", "camera", "camera_serial"))
+        return self.metadata.has_other
 
     @property
     def well_recognisable(self) -> bool:
@@ -111,7 +113,7 @@ class AccountReport:
 
     url: str
     site: str  # adapter name: "mastodon", "web", ...
-    stop: str  # StopReason value
+    stop: StopReason
     stop_detail: str  # one line a person can read
     pages_visited: int
     indexable: bool | None  # None: unknown; False: noindex / X-Robots-Tag seen
@@ -124,11 +126,11 @@ class AccountReport:
 
     @property
     def photos_with_you(self) -> int:
-        return sum(1 for f in self.findings if f.verdict == "you")
+        return sum(1 for f in self.findings if f.verdict is Verdict.YOU)
 
     @property
     def photos_maybe_you(self) -> int:
-        return sum(1 for f in self.findings if f.verdict == "maybe")
+        return sum(1 for f in self.findings if f.verdict is Verdict.MAYBE)
 
     @property
     def best_similarity(self) -> float | None:
@@ -141,7 +143,7 @@ class AccountReport:
     @property
     def slots_with_you(self) -> int:
         """Always-public slots (profile picture, header, cover, link preview) showing your face."""
-        return sum(1 for f in self.findings if f.verdict == "you" and f.in_slot)
+        return sum(1 for f in self.findings if f.verdict is Verdict.YOU and f.in_slot)
 
     @property
     def best_recognisability(self) -> int | None:
@@ -169,7 +171,7 @@ class AccountReport:
         """ "high" / "medium" / "low" / "none": see the module docstring for the rule."""
         if not self.findings:
             return "none"
-        yours = [f for f in self.findings if f.verdict == "you"]
+        yours = [f for f in self.findings if f.verdict is Verdict.YOU]
         if any(f.well_recognisable or f.has_gps for f in yours):
             return "high"
         if yours or any(f.well_recognisable for f in self.findings):
@@ -185,8 +187,8 @@ class ChangedPhoto:
     site: str
     image_url: str
     page_url: str
-    kind: str
-    verdict: str
+    kind: ImageKind
+    verdict: Verdict
 
 
 @dataclass
@@ -246,12 +248,12 @@ class ReportData:
     @property
     def partly_seen(self) -> list[AccountReport]:
         """Accounts whose crawl stopped before the end: our own cap, a login wall, a block..."""
-        return [a for a in self.accounts if a.stop != "end"]
+        return [a for a in self.accounts if a.stop is not StopReason.END]
 
 
 def describe_stop(account: AccountReport) -> str:
     """What stopped the crawl, in a few words a person can read."""
-    label = STOP_LABELS.get(account.stop, account.stop)
+    label = STOP_LABELS[account.stop]
     return f"{label}: {account.stop_detail}" if account.stop_detail else label
 
 
@@ -265,15 +267,14 @@ def metadata_leaks(finding: FindingReport) -> list[str]:
     """What the photo file itself gives away, one short phrase per leak."""
     meta = finding.metadata
     leaks: list[str] = []
-    gps = meta.get("gps")
-    if gps:
-        leaks.append(f"GPS location {float(gps[0]):.5f}, {float(gps[1]):.5f}")
-    if meta.get("taken_at"):
-        leaks.append(f"taken {meta['taken_at']}")
-    if meta.get("camera"):
-        leaks.append(f"camera {meta['camera']}")
-    if meta.get("camera_serial"):
-        leaks.append(f"camera serial {meta['camera_serial']}")
+    if meta.gps:
+        leaks.append(f"GPS location {meta.gps[0]:.5f}, {meta.gps[1]:.5f}")
+    if meta.taken_at:
+        leaks.append(f"taken {meta.taken_at}")
+    if meta.camera:
+        leaks.append(f"camera {meta.camera}")
+    if meta.camera_serial:
+        leaks.append(f"camera serial {meta.camera_serial}")
     return leaks
 
 
@@ -301,7 +302,7 @@ def crawl_summary(account: AccountReport) -> str:
 def finding_summary(finding: FindingReport) -> str:
     """Everything about one finding but its verdict, on one line."""
     text = (
-        f"{finding.kind} · similarity {finding.similarity:.2f} · "
+        f"{finding.kind.value} · similarity {finding.similarity:.2f} · "
         f"recognisability {finding.recognisability}/100 · face {finding.face_px} px tall"
     )
     if finding.other_faces:
@@ -343,7 +344,7 @@ def exposure_lines(report: ReportData) -> list[str]:
                      "(profile pictures, headers, covers, link previews)")
     best = max(findings, key=lambda f: f.recognisability)
     where = next(a for a in report.accounts if best in a.findings)
-    lines.append(f"Most recognisable photo: {best.recognisability}/100 ({KIND_LABELS.get(best.kind, best.kind)}, "
+    lines.append(f"Most recognisable photo: {best.recognisability}/100 ({KIND_LABELS[best.kind]}, "
                  f"{where.url})")
     indexable = [a for a in accounts if a.indexable is not False]
     if indexable:

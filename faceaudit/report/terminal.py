@@ -42,6 +42,7 @@ from faceaudit.report.model import (
     others_summary,
     status_warning,
 )
+from faceaudit.types import Verdict
 
 EXPOSURE_STYLES = {"high": "bold red", "medium": "yellow", "low": "cyan", "none": "green"}
 FIRST_ACTIONS = 5  # actions on the first screen; `--all` shows every one
@@ -178,7 +179,7 @@ def _summary_table(report: ReportData, width: int) -> Table:
             *size,
             str(account.other_faces),
             Text(account.exposure, style=EXPOSURE_STYLES.get(account.exposure, "")),
-            Text(STOP_LABELS.get(account.stop, account.stop)),
+            Text(STOP_LABELS[account.stop]),
         )
     return table
 
@@ -251,15 +252,15 @@ def _render_history(report: ReportData, console: Console) -> None:
             continue
         console.print(Text(f"{title} ({len(photos)}):", style="bold"))
         for photo in photos:
-            line = Text(f"{platform_name(photo.site)} {KIND_LABELS.get(photo.kind, photo.kind)}: {photo.image_url}",
+            line = Text(f"{platform_name(photo.site)} {KIND_LABELS[photo.kind]}: {photo.image_url}",
                         overflow="fold")
             console.print(_hanging("·", line))
 
 
 def _finding_block(number: int, finding: FindingReport) -> RenderableType:
-    verdict = VERDICT_LABELS.get(finding.verdict, finding.verdict)
+    verdict = VERDICT_LABELS[finding.verdict]
     head = Text()
-    head.append(verdict.upper(), style="bold red" if finding.verdict == "you" else "yellow")
+    head.append(verdict.upper(), style="bold red" if finding.verdict is Verdict.YOU else "yellow")
     head.append(f" · {finding_summary(finding)}")
     lines: list[RenderableType] = [head]
     leaks = metadata_leaks(finding)

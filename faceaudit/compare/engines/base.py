@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
+from faceaudit.thresholds import load_thresholds
 from faceaudit.types import DetectedFace
 
 RGBImage = npt.NDArray[np.uint8]  # shape (height, width, 3)
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Cosine similarity cut-offs on normalised embeddings: >= you is you, >= maybe is maybe."""
-
-    you: float
-    maybe: float
-
-
-def load_thresholds(engine: str) -> Thresholds:
-    data = json.loads(resources.files("faceaudit.data").joinpath("thresholds.json").read_text())
-    entry = data[engine]
-    return Thresholds(you=float(entry["you"]), maybe=float(entry["maybe"]))
 
 
 @dataclass(frozen=True)

@@ -4,39 +4,43 @@ Each adapter declares `pattern` (its account URLs) and `refuse` (its other URLs:
 searches, help pages). The first adapter whose pattern matches takes the URL; a URL that some
 adapter refuses is rejected with that platform's example, so a post on Instagram is never
 crawled as if it were a personal website. The generic web adapter comes last and takes the rest.
+
+Adapters are found by listing this package: every module that defines `SITE` is one, so adding
+a platform is adding a module, with no list to edit. Platforms are tried in name order and the
+`catch_all` adapter (web) last; no platform's example may be claimed or refused by another
+(tests/test_registry.py), so the order between platforms does not decide where an account goes.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
 from faceaudit.crawl.sites.base import Site
 from faceaudit.errors import UsageError
 
-# Order matters: specific platforms first, the generic web adapter last.
-MODULES = [
-    "mastodon",
-    "github",
-    "flickr",
-    "reddit",
-    "gravatar",
-    "instagram",
-    "tiktok",
-    "bluesky",
-    "facebook",
-    "x",
-    "linkedin",
-    "youtube",
-    "web",
-]
+# Modules here that are shared vocabulary for the adapters, not adapters themselves.
+NOT_ADAPTERS = frozenset({"base", "rendered"})
+
+
+def adapter_modules() -> list[str]:
+    """The names of the modules in this package that may hold an adapter, in name order.
+
+    Read from `__path__` on every call (a few dozen file names), so a folder added to it, as
+    the registry's meta-test does, is seen at once.
+    """
+    names = {info.name for info in pkgutil.iter_modules(__path__)}
+    return sorted(name for name in names if not name.startswith("_") and name not in NOT_ADAPTERS)
 
 
 def site_classes() -> list[type[Site]]:
+    """Every adapter class (each module's `SITE`): platforms in name order, the catch-all last."""
     classes: list[type[Site]] = []
-    for name in MODULES:
-        module = importlib.import_module(f"faceaudit.crawl.sites.{name}")
-        classes.append(module.SITE)
-    return classes
+    for name in adapter_modules():
+        site = getattr(importlib.import_module(f"{__name__}.{name}"), "SITE", None)
+        if isinstance(site, type) and issubclass(site, Site):
+            classes.append(site)
+    return sorted(classes, key=lambda cls: (cls.catch_all, cls.name))
 
 
 def find(url: str) -> Site:

@@ -8,8 +8,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from faceaudit.crawl.net import AccountScope, NetResponse
-from faceaudit.crawl.sites.base import CrawlContext, Pager, Site, as_list, is_http, json_body, plain
-from faceaudit.errors import NetworkError
+from faceaudit.crawl.sites.base import (
+    CrawlContext,
+    Pager,
+    Site,
+    as_dict,
+    as_list,
+    is_http,
+    json_body,
+    json_or_none,
+    plain,
+)
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
 API = "https://public.api.bsky.app/xrpc"
@@ -30,7 +39,6 @@ class Bluesky(Site):
     # A post, a feed, a list, a search, the settings: bsky.app pages that are not a profile.
     refuse = re.compile(r"https?://(?:www\.)?bsky\.app(?:[:/?#]|$)", re.IGNORECASE)
     example = "https://bsky.app/profile/alex.bsky.social"
-    settings_url = "https://bsky.app/settings/privacy-and-security"  # › Logged-out visibility
 
     def __init__(self, url: str, match: re.Match[str]) -> None:
         super().__init__(url, match)
@@ -121,10 +129,7 @@ class Bluesky(Site):
 
 
 def _xrpc_error(response: NetResponse) -> dict[str, str]:
-    try:
-        body = response.json()
-    except NetworkError:
-        return {}
+    body = json_or_none(response)
     if not isinstance(body, dict):
         return {}
     return {key: str(body.get(key) or "")[:160] for key in ("error", "message")}
@@ -144,16 +149,16 @@ def _own_post(item: Any, did: str) -> dict[str, Any] | None:
 def _images(post: dict[str, Any], home: str) -> Iterator[ImageCandidate]:
     uri = str(post.get("uri") or "")
     page = f"{home}/post/{uri.rsplit('/', 1)[-1]}" if uri.startswith("at://") else home
-    record = _obj(post.get("record"))
+    record = as_dict(post.get("record"))
     caption = plain(record.get("text"))
     posted = str(record.get("createdAt") or post.get("indexedAt") or "")
-    embed = _obj(post.get("embed"))
+    embed = as_dict(post.get("embed"))
     if embed.get("$type") == "app.bsky.embed.recordWithMedia#view":
         # The quoted record is another post (usually someone else's): only the attached media is this one's.
-        embed = _obj(embed.get("media"))
+        embed = as_dict(embed.get("media"))
     kind = embed.get("$type")
     if kind in ("app.bsky.embed.images#view", "app.bsky.embed.gallery#view"):
-        for image in map(_obj, embed.get("images" if kind == "app.bsky.embed.images#view" else "items") or []):
+        for image in map(as_dict, embed.get("images" if kind == "app.bsky.embed.images#view" else "items") or []):
             # `fullsize` is the largest the CDN serves; galleries name their small one `thumbnail`.
             url = next((image[key] for key in ("fullsize", "thumb", "thumbnail") if is_http(image.get(key))), None)
             if url:
@@ -162,17 +167,13 @@ def _images(post: dict[str, Any], home: str) -> Iterator[ImageCandidate]:
     elif kind == "app.bsky.embed.video#view" and is_http(still := str(embed.get("thumbnail"))):
         yield ImageCandidate(still, page, ImageKind.VIDEO_THUMBNAIL, "bluesky:video",
                              str(embed.get("alt") or ""), caption, posted)
-    elif kind == "app.bsky.embed.external#view" and is_http(thumb := str(_obj(embed.get("external")).get("thumb"))):
+    elif kind == "app.bsky.embed.external#view" and is_http(thumb := str(as_dict(embed.get("external")).get("thumb"))):
         # A link card's thumb is the linked page's share image, copied into the account's own
         # repository and served from the CDN under its DID: a scraper of the account gets it, and
         # it shows the user when they link to their own interview, talk or profile elsewhere.
-        link = plain(_obj(embed.get("external")).get("uri"), 200)
+        link = plain(as_dict(embed.get("external")).get("uri"), 200)
         yield ImageCandidate(thumb, page, ImageKind.SHARE_IMAGE, "bluesky:link-preview",
                              caption=f"{caption} (link preview of {link})".strip(), posted_at=posted)
-
-
-def _obj(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 SITE = Bluesky

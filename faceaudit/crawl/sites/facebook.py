@@ -35,7 +35,6 @@ class Facebook(RenderedProfile):
     # Everything else on Facebook: posts, photos, groups, events, videos, searches, sub-pages.
     refuse = re.compile(r"https?://(?:[a-z0-9-]+\.)?(?:facebook|fb)\.com(?:[/?#]|$)", re.IGNORECASE)
     example = "https://www.facebook.com/alex.example"
-    settings_url = "https://www.facebook.com/settings/?tab=privacy"  # Settings › Privacy
 
     looks = (
         Looks(ImageKind.COVER, context=r"\bperf=profileCoverPhoto\b"),

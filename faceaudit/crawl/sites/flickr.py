@@ -10,10 +10,12 @@ from faceaudit.crawl.net import AccountScope, NetResponse
 from faceaudit.crawl.sites.base import (
     CrawlContext,
     Site,
+    allows_indexing,
     is_http,
     is_login_url,
     json_body,
     outcome_for,
+    page_head,
     parse_json,
     plain,
 )
@@ -26,7 +28,6 @@ NSID = re.compile(r"[0-9]+@N[0-9]{2}")
 # A photostream page links its own public feed (<link rel="alternate" …photos_public.gne?id=NSID…>):
 # that names the account's NSID without touching the key-only REST API or any other account.
 FEED_LINK = re.compile(r"photos_public\.gne\?(?:[^\"'<>\s]*?&(?:amp;)?)?id=([0-9]+)(?:@|%40)(N[0-9]{2})", re.I)
-NOINDEX = re.compile(r"<meta[^>]+name=[\"']robots[\"'][^>]+content=[\"'][^\"']*noindex", re.IGNORECASE)
 # Flickr writes `\'` in its JSON, which is not a JSON escape; `\\'` (an escaped backslash) stays.
 BAD_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\'")
 JSONP = re.compile(r"\s*jsonFlickrFeed\((.*)\)\s*;?\s*", re.DOTALL)
@@ -45,7 +46,6 @@ class Flickr(Site):
     # Everything else on Flickr (a photo, an album, a group, a search, a tag) and flic.kr short links.
     refuse = re.compile(r"https?://(?:(?:www\.|m\.|secure\.)?flickr\.com|flic\.kr)(?:[/?#]|$)", re.IGNORECASE)
     example = "https://www.flickr.com/photos/12345678@N00/"
-    settings_url = "https://www.flickr.com/account/privacy"
 
     def __init__(self, url: str, match: re.Match[str]) -> None:
         super().__init__(url, match)
@@ -103,7 +103,7 @@ class Flickr(Site):
             outcome_for(page, result, who)
             return None
         text = page.text()
-        noindex = bool(NOINDEX.search(text)) or "noindex" in page.headers.get("x-robots-tag", "").lower()
+        noindex = not allows_indexing(page_head(text).meta.get("robots", ""), page.headers.get("x-robots-tag", ""))
         result.indexable, result.facts["noindex"] = not noindex, noindex
         found = FEED_LINK.search(text)
         if found is None:

@@ -34,7 +34,6 @@ class GitHub(Site):
     # Repositories, organisations' settings pages, searches, gists, the API: not a profile.
     refuse = re.compile(r"https?://(?:(?:www|gist|api)\.)?github\.com(?:[/?#]|$)", re.IGNORECASE)
     example = "https://github.com/alex"
-    settings_url = "https://github.com/settings/profile"  # Public profile › Profile picture / private profile
 
     def __init__(self, url: str, match: re.Match[str]) -> None:
         super().__init__(url, match)

@@ -31,7 +31,6 @@ class Gravatar(Site):
     # Profile pages and avatar URLs: the address behind them is the account to list.
     refuse = re.compile(r"https?://(?:[a-z0-9-]+\.)?gravatar\.com(?:[/?#]|$)", re.IGNORECASE)
     example = "mailto:you@example.org"
-    settings_url = "https://gravatar.com/profile"  # avatar and profile visibility, search engines
 
     def __init__(self, url: str, match: re.Match[str]) -> None:
         super().__init__(url, match)

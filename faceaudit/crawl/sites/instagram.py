@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
-from html.parser import HTMLParser
 from typing import Any
 
 from faceaudit.crawl.net import AccountScope
 from faceaudit.crawl.sites.base import (
     CrawlContext,
     Site,
+    allows_indexing,
+    as_dict,
     as_list,
     is_http,
     is_login_url,
+    iso_utc,
     json_body,
     outcome_for,
+    page_head,
     plain,
 )
 from faceaudit.errors import OutOfScope
@@ -43,7 +45,6 @@ class Instagram(Site):
     # Anything else on Instagram (a post, a reel, a story, explore, a profile's tabs) is not an account.
     refuse = re.compile(r"https?://(?:[a-z0-9-]+\.)*instagram\.com(?:[:/?#]|$)", re.IGNORECASE)
     example = "https://www.instagram.com/alex/"
-    settings_url = "https://www.instagram.com/accounts/who_can_see_your_content/"  # Account privacy
 
     def __init__(self, url: str, match: re.Match[str]) -> None:
         super().__init__(url, match)
@@ -71,7 +72,7 @@ class Instagram(Site):
         for key, fact in (("is_professional_account", "is_professional"), ("is_business_account", "is_business")):
             if key in user:
                 result.facts[fact] = bool(user[key])
-        media = _dict(user.get("edge_owner_to_timeline_media"))
+        media = as_dict(user.get("edge_owner_to_timeline_media"))
         total = media.get("count")
         if isinstance(total, int):
             result.facts["posts_total"] = total
@@ -85,18 +86,18 @@ class Instagram(Site):
             result.notes.append("The account is private: logged-out visitors see only its profile picture.")
             return
 
-        edges = [_dict(edge).get("node") for edge in media.get("edges") or []]
+        edges = [as_dict(edge).get("node") for edge in media.get("edges") or []]
         posts = [node for node in edges if isinstance(node, dict)]
         result.facts["posts_shown_logged_out"] = len(posts)
         for node in posts:
-            owner = _dict(node.get("owner")).get("id")
+            owner = as_dict(node.get("owner")).get("id")
             if owner and user.get("id") and str(owner) != str(user["id"]):
                 # Another account's post shown on this profile (a collaboration): its photos are theirs.
                 result.notes.append(f"Post {node.get('shortcode', '?')} belongs to another account and was not checked.")
                 continue
             yield from self._post_images(node)
 
-        if _dict(media.get("page_info")).get("has_next_page"):
+        if as_dict(media.get("page_info")).get("has_next_page"):
             result.stop, result.detail = StopReason.LOGIN_WALL, f"login wall after {len(posts)} posts"
             of_total = f" of {total}" if isinstance(total, int) else ""
             result.notes.append(f"Instagram shows logged-out visitors only the first {len(posts)}{of_total} posts; "
@@ -122,10 +123,8 @@ class Instagram(Site):
         if not response.ok:
             result.notes.append(f"The profile page answered {response.status}.")
             return ""
-        head = _MetaTags()
-        head.feed(response.text())
-        robots = f"{head.meta.get('robots', '')},{response.headers.get('x-robots-tag', '')}".lower()
-        result.indexable = "noindex" not in robots
+        head = page_head(response.text())
+        result.indexable = allows_indexing(head.meta.get("robots", ""), response.headers.get("x-robots-tag", ""))
         image = head.meta.get("og:image", "")
         return image if is_http(image) else ""
 
@@ -151,8 +150,8 @@ class Instagram(Site):
         if body is None:
             return None
         data = body.get("data")
-        if isinstance(data, dict) and isinstance(data.get("user"), dict):
-            return data["user"]
+        if isinstance(data, dict) and isinstance(user := data.get("user"), dict):
+            return user
         if isinstance(data, dict) and "user" in data:
             result.stop, result.detail = StopReason.NOT_FOUND, f"no account {self.who}"
         else:
@@ -163,10 +162,10 @@ class Instagram(Site):
         """Every image of one post: each of a carousel's, the cover frame of a video."""
         shortcode = str(node.get("shortcode") or "")
         page = f"{ROOT}/p/{shortcode}/" if re.fullmatch(r"[A-Za-z0-9_-]+", shortcode) else self.profile
-        captions = as_list(_dict(node.get("edge_media_to_caption")).get("edges"))
-        caption = plain(_dict(_dict(captions[0]).get("node")).get("text")) if captions else ""
-        posted = _iso(node.get("taken_at_timestamp"))
-        children = [_dict(edge).get("node") for edge in as_list(_dict(node.get("edge_sidecar_to_children")).get("edges"))]
+        captions = as_list(as_dict(node.get("edge_media_to_caption")).get("edges"))
+        caption = plain(as_dict(as_dict(captions[0]).get("node")).get("text")) if captions else ""
+        posted = iso_utc(node.get("taken_at_timestamp"))
+        children = [as_dict(edge).get("node") for edge in as_list(as_dict(node.get("edge_sidecar_to_children")).get("edges"))]
         for item in [child for child in children if isinstance(child, dict)] or [node]:
             # display_url is the largest size; thumbnail_src a 640 px square crop of it.
             url = next((item[key] for key in ("display_url", "thumbnail_src") if is_http(item.get(key))), None)
@@ -175,34 +174,6 @@ class Instagram(Site):
             kind = ImageKind.VIDEO_THUMBNAIL if item.get("is_video") else ImageKind.POST
             alt = str(item.get("accessibility_caption") or "")
             yield ImageCandidate(url, page, kind, "instagram:display_url", alt, caption, posted)
-
-
-class _MetaTags(HTMLParser):
-    """`<meta>` contents by property or name, first one wins."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.meta: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "meta":
-            attributes = {name.lower(): value or "" for name, value in attrs}
-            key = (attributes.get("property") or attributes.get("name") or "").lower()
-            if key:
-                self.meta.setdefault(key, attributes.get("content", "").strip())
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _iso(timestamp: Any) -> str:
-    if not isinstance(timestamp, (int, float)) or isinstance(timestamp, bool) or timestamp <= 0:
-        return ""
-    try:
-        return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    except (OverflowError, OSError, ValueError):  # a timestamp no calendar holds
-        return ""
 
 
 SITE = Instagram

@@ -21,7 +21,6 @@ class LinkedIn(RenderedProfile):
     # Everything else on LinkedIn: companies, posts, the feed, jobs, searches, profile sub-pages.
     refuse = re.compile(r"https?://(?:[a-z0-9-]+\.)?linkedin\.com(?:[/?#]|$)", re.IGNORECASE)
     example = "https://www.linkedin.com/in/alex-example/"
-    settings_url = "https://www.linkedin.com/public-profile/settings"  # Edit your public profile
 
     looks = (
         # "People also viewed", other members' posts in the activity list: not this account's.

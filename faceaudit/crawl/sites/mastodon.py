@@ -7,8 +7,18 @@ from collections.abc import Iterator
 from typing import Any
 
 from faceaudit.crawl.net import AccountScope, NetResponse
-from faceaudit.crawl.sites.base import CrawlContext, Pager, Site, as_list, is_http, plain
-from faceaudit.errors import NetworkError, UsageError
+from faceaudit.crawl.sites.base import (
+    CrawlContext,
+    Pager,
+    Site,
+    as_list,
+    is_http,
+    json_body,
+    json_or_none,
+    outcome_for,
+    plain,
+)
+from faceaudit.errors import UsageError
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
 # Big sites that also use /@name addresses but are not Mastodon servers.
@@ -35,11 +45,11 @@ class Mastodon(Site):
     # A single post, or the list of a post's boosts / favourites: not an account.
     refuse = re.compile(r"https://[^/?#]+/(?:web/)?@[a-z0-9_]+(?:@[a-z0-9.-]+)?/\d+", re.IGNORECASE)
     example = "https://mastodon.social/@alex"
-    settings_url = "https://{host}/settings/privacy"  # Preferences › Public profile › Privacy and reach
 
     def __init__(self, url: str, match: re.Match[str]) -> None:
         super().__init__(url, match)
         self.host, self.user = match["host"].lower(), match["user"]
+        self.who = f"@{self.user} on {self.host}"
         self.root = f"https://{self.host}{match['port'] or ''}"
         remote = (match["remote"] or self.host).lower()
         if remote != self.host:
@@ -94,7 +104,7 @@ class Mastodon(Site):
         api = f"{self.root}/api/v1/accounts"
         response = ctx.net.get_json(f"{api}/lookup", scope=self.scope(), params={"acct": self.user})
         result.pages_visited += 1
-        account = None
+        account: dict[str, Any] | None = None
         if response.status == 404:  # an unknown user, or a server older than 3.4: try search
             query = {"q": f"@{self.user}@{self.host}", "limit": "1"}
             search = ctx.net.get_json(f"{api}/search", scope=self.scope(), params=query)
@@ -108,24 +118,13 @@ class Mastodon(Site):
         return account
 
     def _payload(self, response: NetResponse, result: CrawlResult, shape: type) -> Any:
-        """The JSON body if the call worked; otherwise record why it did not and return None."""
-        body = response.json() if response.ok else _json_or_none(response)
-        if response.ok and isinstance(body, shape):
-            return body
-        error = body.get("error") if isinstance(body, dict) else None
-        said = f"{response.status}: {error}" if isinstance(error, str) else str(response.status)
+        """The JSON body if the call worked; otherwise the outcome is recorded, with the server's
+        own words (Mastodon's `error` field: "This API requires an authenticated user"), and None."""
         if response.ok:
-            result.stop, result.detail = StopReason.ERROR, f"unexpected answer from {response.url}"
-        elif response.status in (401, 403):
-            result.stop = StopReason.BLOCKED
-            result.detail = f"{said} — {self.host} does not show its API to logged-out visitors"
-        elif response.status == 429:
-            reset = response.headers.get("x-ratelimit-reset", "unknown")
-            result.stop, result.detail = StopReason.RATE_LIMITED, f"{said} — rate limited until {reset}"
-        elif response.status in (404, 410):
-            result.stop, result.detail = StopReason.NOT_FOUND, f"{said} — no account @{self.user} on {self.host}"
-        else:
-            result.stop, result.detail = StopReason.ERROR, f"{said} from {response.url}"
+            return json_body(response, shape, result, self.who)
+        body = json_or_none(response)
+        error = body.get("error") if isinstance(body, dict) else None
+        outcome_for(response, result, self.who, said=error if isinstance(error, str) else "")
         return None
 
 
@@ -143,13 +142,6 @@ def _still(media: Any) -> str | None:
     else:
         return None
     return next((url for url in urls if is_http(url)), None)
-
-
-def _json_or_none(response: NetResponse) -> Any:
-    try:
-        return response.json()
-    except NetworkError:
-        return None
 
 
 SITE = Mastodon

@@ -5,11 +5,20 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import Any
 
 from faceaudit.crawl.net import AccountScope
-from faceaudit.crawl.sites.base import CrawlContext, Pager, Site, as_list, is_http, json_body, plain
+from faceaudit.crawl.sites.base import (
+    CrawlContext,
+    Pager,
+    Site,
+    as_dict,
+    as_list,
+    is_http,
+    iso_utc,
+    json_body,
+    plain,
+)
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
 ROOT = "https://www.reddit.com"
@@ -27,7 +36,6 @@ class Reddit(Site):
     # A post, a comment, a community, a search, another tab of a profile; redd.it short links.
     refuse = re.compile(rf"https?://(?:{HOSTS}|redd\.it)(?:[/?#]|$)", re.IGNORECASE)
     example = "https://www.reddit.com/user/alex"
-    settings_url = "https://www.reddit.com/settings/profile"
 
     def __init__(self, url: str, match: re.Match[str]) -> None:
         super().__init__(url, match)
@@ -45,7 +53,7 @@ class Reddit(Site):
         body = json_body(about, dict, result, who)
         if body is None:
             return
-        account = _dict(body.get("data"))
+        account = as_dict(body.get("data"))
         if account.get("is_suspended"):
             result.facts["is_suspended"] = True
             result.stop, result.detail = StopReason.NOT_FOUND, f"{who} is suspended: Reddit shows nothing of it"
@@ -65,7 +73,7 @@ class Reddit(Site):
             listing = json_body(response, dict, result, who)
             if listing is None:
                 return
-            data = _dict(listing.get("data"))
+            data = as_dict(listing.get("data"))
             for child in as_list(data.get("children")):
                 post = child.get("data") if isinstance(child, dict) else None
                 if isinstance(post, dict) and self._own(post):
@@ -81,7 +89,7 @@ class Reddit(Site):
                              "posts stay public in their communities)")
 
     def _profile_images(self, account: dict[str, Any], result: CrawlResult) -> Iterator[ImageCandidate]:
-        profile = _dict(account.get("subreddit"))
+        profile = as_dict(account.get("subreddit"))
         if profile.get("over_18"):
             result.facts["nsfw_profile"] = True
             result.notes.append("The profile is marked NSFW (18+).")
@@ -106,12 +114,10 @@ def _post_images(post: dict[str, Any], profile: str) -> Iterator[ImageCandidate]
     permalink = str(post.get("permalink") or "")
     page = ROOT + permalink if permalink.startswith("/") else profile
     caption = plain(post.get("title"))
-    created = post.get("created_utc")
-    posted = (datetime.fromtimestamp(float(created), timezone.utc).isoformat().replace("+00:00", "Z")
-              if isinstance(created, (int, float)) else "")
+    posted = iso_utc(post.get("created_utc"))
     if post.get("is_gallery"):
-        metadata = _dict(post.get("media_metadata"))
-        gallery = _dict(post.get("gallery_data"))
+        metadata = as_dict(post.get("media_metadata"))
+        gallery = as_dict(post.get("gallery_data"))
         for item in gallery.get("items") or []:
             media = metadata.get(str(item.get("media_id"))) if isinstance(item, dict) else None
             source = media.get("s") if isinstance(media, dict) and media.get("status", "valid") == "valid" else None
@@ -124,16 +130,12 @@ def _post_images(post: dict[str, Any], profile: str) -> Iterator[ImageCandidate]
     if direct and re.match(r"https://i\.redd\.it/[^/?#]+\.(?:jpe?g|png|webp|gif)$", direct, re.IGNORECASE):
         yield ImageCandidate(direct, page, ImageKind.POST, "reddit:image", "", caption, posted)
         return
-    preview = _dict(post.get("preview"))
+    preview = as_dict(post.get("preview"))
     for image in as_list(preview.get("images"))[:1]:  # the post's picture; the rest are variants of it
         source = image.get("source") if isinstance(image, dict) else None
         if isinstance(source, dict) and (url := _url(source.get("url"))):
             kind = ImageKind.VIDEO_THUMBNAIL if post.get("is_video") else ImageKind.POST
             yield ImageCandidate(url, page, kind, "reddit:preview", "", caption, posted)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _url(value: Any) -> str:

@@ -6,8 +6,9 @@ decides, and a rule of kind None skips the image (someone else's picture, a repo
 furniture), as does an image no rule recognises. `notices` turn what the platform says instead of
 a profile ("This content isn't available", HTTP 999) into an outcome. `sizes` rewrite an image
 URL to the largest variant the platform documents; where that cannot be done (signed URLs),
-`variant` recognises sizes of one picture, and only the largest one on the page is kept. The page → outcome logic is the generic web
-adapter's, so a login redirect or a 404 reads the same on every page-based platform.
+`variant` recognises sizes of one picture, and only the largest one on the page is kept. The
+page → outcome logic is the shared one (`page_outcome`, also the generic web adapter's), so a login
+redirect or a 404 reads the same on every page-based platform.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from faceaudit.crawl.browser import HarvestedImage, PageHarvest
-from faceaudit.crawl.sites.base import CrawlContext, Site
-from faceaudit.crawl.sites.web import NOINDEX, _directives, _stop_reason
+from faceaudit.crawl.sites.base import CrawlContext, Site, page_indexable, page_outcome
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
 POSTED = re.compile(r"(?:^|\s)time=(\S+)")
@@ -86,9 +86,7 @@ class RenderedProfile(Site):
         result.stop, result.detail = self.outcome(page, result)
         result.notes.extend(self.notes)
         result.notes.extend(page.refusals)  # what the page tried and was refused: the user should know
-        if not page.redirected_to and page.status < 400:
-            directives = _directives(page.robots_meta) | _directives(page.x_robots_tag)
-            result.indexable = not directives & NOINDEX
+        result.indexable = page_indexable(page)
         kept: dict[str, ImageCandidate] = {}  # picture (or URL) -> its largest size on the page
         for image in page.images:
             kind = self.kind_of(image)
@@ -107,7 +105,7 @@ class RenderedProfile(Site):
 
     def outcome(self, page: PageHarvest, result: CrawlResult) -> tuple[StopReason, str]:
         """The generic page outcome, unless the platform said something more precise."""
-        stop, detail = _stop_reason(page)
+        stop, detail = page_outcome(page)
         if page.redirected_to:  # nothing of the page was read: the redirect is the whole story
             return stop, detail
         for notice in self.notices:

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
-from html.parser import HTMLParser
 from typing import Any
 
 from faceaudit.crawl.net import AccountScope
-from faceaudit.crawl.sites.base import CrawlContext, Site, is_http, outcome_for, parse_json, plain
+from faceaudit.crawl.sites.base import (
+    CrawlContext,
+    Site,
+    allows_indexing,
+    as_dict,
+    is_http,
+    iso_utc,
+    outcome_for,
+    page_head,
+    parse_json,
+    plain,
+)
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
 ROOT = "https://www.tiktok.com"
@@ -36,7 +45,6 @@ class TikTok(Site):
     # A video, a photo post, a tag, a search, discover: TikTok pages that are not an account.
     refuse = re.compile(r"https?://(?:[a-z0-9-]+\.)*tiktok\.com(?:[:/?#]|$)", re.IGNORECASE)
     example = "https://www.tiktok.com/@alex"
-    settings_url = "https://www.tiktok.com/setting"  # Privacy › Private account
 
     def __init__(self, url: str, match: re.Match[str]) -> None:
         super().__init__(url, match)
@@ -55,21 +63,19 @@ class TikTok(Site):
         if not response.ok:
             outcome_for(response, result, self.who)
             return
-        page = _Page()
-        page.feed(response.text())
-        robots = f"{page.meta.get('robots', '')},{response.headers.get('x-robots-tag', '')}".lower()
+        page = page_head(response.text())
         og_image = page.meta.get("og:image", "")
         data = parse_json(page.scripts.get(DATA_SCRIPT, ""))
-        scope_data = _dict(data).get("__DEFAULT_SCOPE__")
+        scope_data = as_dict(data).get("__DEFAULT_SCOPE__")
         if not isinstance(scope_data, dict):
             yield from self._without_data(response.text(), og_image, result)
             return
-        result.indexable = "noindex" not in robots
+        result.indexable = allows_indexing(page.meta.get("robots", ""), response.headers.get("x-robots-tag", ""))
 
-        detail = _dict(scope_data.get("webapp.user-detail"))
+        detail = as_dict(scope_data.get("webapp.user-detail"))
         status = _int(detail.get("statusCode"))
-        info = _dict(detail.get("userInfo"))
-        user = _dict(info.get("user"))
+        info = as_dict(detail.get("userInfo"))
+        user = as_dict(info.get("user"))
         if not user.get("uniqueId") and not user.get("id"):
             if status in STATUS:
                 result.stop, result.detail = STATUS[status][0], STATUS[status][1].format(who=self.who)
@@ -81,7 +87,7 @@ class TikTok(Site):
 
         private = bool(user.get("privateAccount")) or status == PRIVATE_STATUS
         result.facts["is_private"] = private
-        stats = _dict(info.get("stats")) or _dict(info.get("statsV2"))
+        stats = as_dict(info.get("stats")) or as_dict(info.get("statsV2"))
         total = _int(stats.get("videoCount"))
         result.facts["videos_total"] = total
         # avatarLarger is the 1080 px one; og:image (the same picture, smaller) only when it is missing.
@@ -131,53 +137,21 @@ class TikTok(Site):
     def _item_images(self, item: dict[str, Any]) -> Iterator[ImageCandidate]:
         """A photo post's images, or a video's cover (the still shown on the profile grid)."""
         item_id = str(item.get("id") or "")
-        photos = _dict(item.get("imagePost")).get("images")
+        photos = as_dict(item.get("imagePost")).get("images")
         kind_path = "photo" if photos else "video"
         page = f"{self.profile}/{kind_path}/{item_id}" if item_id.isdigit() else self.profile
-        caption, posted = plain(item.get("desc")), _iso(item.get("createTime"))
+        caption, posted = plain(item.get("desc")), iso_utc(_int(item.get("createTime")))
         if isinstance(photos, list) and photos:
             for image in photos:
-                urls = _dict(_dict(image).get("imageURL")).get("urlList") or []
+                urls = as_dict(as_dict(image).get("imageURL")).get("urlList") or []
                 url = next((u for u in urls if is_http(u)), None)
                 if url:
                     yield ImageCandidate(url, page, ImageKind.POST, "tiktok:photo", "", caption, posted)
             return
-        video = _dict(item.get("video"))
+        video = as_dict(item.get("video"))
         cover = next((video[key] for key in ("cover", "originCover") if is_http(video.get(key))), None)
         if cover:
             yield ImageCandidate(cover, page, ImageKind.VIDEO_THUMBNAIL, "tiktok:cover", "", caption, posted)
-
-
-class _Page(HTMLParser):
-    """`<meta>` contents by property or name, and the text of `<script id=…>` elements."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.meta: dict[str, str] = {}
-        self.scripts: dict[str, str] = {}
-        self._script: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name.lower(): value or "" for name, value in attrs}
-        if tag == "meta":
-            key = (attributes.get("property") or attributes.get("name") or "").lower()
-            if key:
-                self.meta.setdefault(key, attributes.get("content", "").strip())
-        elif tag == "script" and attributes.get("id"):
-            self._script = attributes["id"]
-            self.scripts.setdefault(self._script, "")
-
-    def handle_data(self, data: str) -> None:
-        if self._script is not None:
-            self.scripts[self._script] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script":
-            self._script = None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _int(value: Any) -> int:
@@ -186,16 +160,6 @@ def _int(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
-
-
-def _iso(timestamp: Any) -> str:
-    seconds = _int(timestamp)
-    if seconds <= 0:
-        return ""
-    try:
-        return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    except (OverflowError, OSError, ValueError):
-        return ""
 
 
 SITE = TikTok

@@ -27,7 +27,6 @@ class X(RenderedProfile):
     # Everything else on X: single posts (/<user>/status/<id>), searches, /i/… pages, sub-pages.
     refuse = re.compile(r"https?://(?:[a-z0-9-]+\.)?(?:x|twitter)\.com(?:[/?#]|$)", re.IGNORECASE)
     example = "https://x.com/alex_example"
-    settings_url = "https://x.com/settings/audience_and_tagging"  # Privacy and safety › Audience, media and tagging
 
     looks = (
         # In a link to another account or its post: a repost, a quoted post, a reply's author.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - parsed only after refusing any DTD (see _atom)
@@ -11,7 +10,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from faceaudit.crawl.net import AccountScope, NetResponse
-from faceaudit.crawl.sites.base import CrawlContext, Site, is_login_url, outcome_for
+from faceaudit.crawl.sites.base import (
+    CrawlContext,
+    Site,
+    allows_indexing,
+    is_login_url,
+    outcome_for,
+    page_head,
+)
 from faceaudit.errors import OutOfScope
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
@@ -41,7 +47,6 @@ class YouTube(Site):
     # A video, short, playlist, search or any other page: not a channel.
     refuse = re.compile(r"https?://(?:(?:(?:www|m|music)\.)?youtube\.com|youtu\.be)(?:[/?#]|$)", re.IGNORECASE)
     example = "https://www.youtube.com/@alex"
-    settings_url = "https://studio.youtube.com/"  # Customisation › Branding; each video's visibility
 
     def __init__(self, url: str, match: re.Match[str]) -> None:
         super().__init__(url, match)
@@ -66,9 +71,9 @@ class YouTube(Site):
         channel_id = self.channel_id
         if page is not None:
             channel_id = channel_id or _channel_id(page)
-            yield from _pictures(page, ROOT + self.path)
-            robots = _meta(page, "name", "robots").lower()
-            result.indexable = "noindex" not in robots
+            meta = page_head(page).meta
+            yield from _pictures(page, meta.get("og:image", ""), ROOT + self.path)
+            result.indexable = allows_indexing(meta.get("robots", ""))
         if not channel_id:
             result.stop, result.detail = StopReason.ERROR, f"no channel id on the page of {self.who}"
             return
@@ -105,7 +110,7 @@ class YouTube(Site):
             return None
         result.pages_visited += 1
         text = response.text() if response.ok else ""
-        if response.ok and "consent.youtube.com" in text and not _meta(text, "property", "og:image"):
+        if response.ok and "consent.youtube.com" in text and not page_head(text).meta.get("og:image"):
             result.stop, result.detail = StopReason.BLOCKED, CONSENT
             return None
         if not response.ok or "html" not in response.content_type:
@@ -152,8 +157,8 @@ def _sent_away(exc: OutOfScope, result: CrawlResult) -> bool:
     return True
 
 
-def _pictures(page: str, channel_url: str) -> Iterator[ImageCandidate]:
-    avatar = _meta(page, "property", "og:image")
+def _pictures(page: str, avatar: str, channel_url: str) -> Iterator[ImageCandidate]:
+    """The avatar (the page's og:image) and the largest banner in the page's ytInitialData."""
     if avatar.startswith("https://"):
         yield ImageCandidate(avatar, channel_url, ImageKind.AVATAR, "youtube:og:image")
     data = _initial_data(page)
@@ -208,19 +213,6 @@ def _channel_id(page: str) -> str | None:
         if match := re.search(pattern, page):
             return match.group(1)
     return None
-
-
-_META = re.compile(r"<meta\s[^>]*>", re.IGNORECASE)
-_ATTR = re.compile(r'([\w:-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
-
-
-def _meta(page: str, key: str, value: str) -> str:
-    """The `content` of the first `<meta key="value" content="…">`, whatever the attribute order."""
-    for tag in _META.findall(page):
-        attrs = {name.lower(): html.unescape(a or b) for name, a, b in _ATTR.findall(tag)}
-        if attrs.get(key, "").lower() == value:
-            return attrs.get("content", "")
-    return ""
 
 
 def _initial_data(page: str) -> Any:

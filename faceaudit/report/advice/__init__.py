@@ -54,7 +54,6 @@ REQUIRED = ("id", "applies_to", "do", "advice", "where", "always_public", "sourc
 _SITE_NAME = re.compile(r"[a-z0-9_]+")
 _FACT_NAME = re.compile(r"[a-z0-9_]+")
 _PLACEHOLDER = re.compile(r"\{(account|host)\}")
-_METADATA_LEAKS = ("taken_at", "camera", "camera_serial")
 
 
 @dataclass(frozen=True)
@@ -105,13 +104,6 @@ class AdviceDataError(FaceauditError):
     ref = "advice-data"
 
 
-def platforms() -> list[str]:
-    """Every platform with an advice file, `general` excluded."""
-    folder = resources.files(__name__)
-    names = (entry.name for entry in folder.iterdir() if entry.name.endswith(".json"))
-    return sorted(name[: -len(".json")] for name in names if name != f"{GENERAL}.json")
-
-
 @cache
 def load(platform: str) -> PlatformAdvice | None:
     """The advice file for `platform` ("general" included), or None when there is none."""
@@ -150,12 +142,12 @@ def conditions(
     """The `applies_to` conditions that hold for one account's findings (and its facts)."""
     found: set[str] = set()
     for finding in findings:
-        found |= {"any", finding.kind}
-        if finding.kind in ALSO_COUNTS_AS:
-            found.add(ALSO_COUNTS_AS[finding.kind])
+        found |= {"any", finding.kind.value}
+        if finding.kind.value in ALSO_COUNTS_AS:
+            found.add(ALSO_COUNTS_AS[finding.kind.value])
         if finding.has_gps:
             found.add("gps")
-        if any(finding.metadata.get(key) for key in _METADATA_LEAKS):
+        if finding.other_metadata:
             found.add("metadata")
         if finding.other_faces:
             found.add("other_faces")
