@@ -201,7 +201,7 @@ class Photo:
 
 
 def parse_box(text: str) -> Box:
-    left, top, right, bottom = (int(round(float(v))) for v in text.split())
+    left, top, right, bottom = (round(float(v)) for v in text.split())
     return Box(left, top, right, bottom)
 
 

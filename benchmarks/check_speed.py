@@ -38,13 +38,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from analysis_efficiency import FACES, engine_for, image_files, limit  # noqa: E402
+from analysis_efficiency import FACES, engine_for, image_files, limit
 
-from faceaudit.check import WORKERS_PAY_FROM, check_photos  # noqa: E402
-from faceaudit.compare.analysis import cores  # noqa: E402
-from faceaudit.compare.engines.base import FaceEngine  # noqa: E402
-from faceaudit.compare.reference import ReferencePhoto, build_template  # noqa: E402
-from faceaudit.types import Template  # noqa: E402
+from faceaudit.check import WORKERS_PAY_FROM, check_photos
+from faceaudit.compare.analysis import cores
+from faceaudit.compare.engines.base import FaceEngine
+from faceaudit.compare.reference import ReferencePhoto, build_template
+from faceaudit.types import Template
 
 REFERENCES = ("barack_obama/obama.jpg", "barack_obama/obama2.jpg")
 

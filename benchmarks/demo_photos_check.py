@@ -52,7 +52,7 @@ class DlibFaces:
         spec = find_spec("face_recognition_models")
         if spec is None or not spec.submodule_search_locations:
             raise RuntimeError("face_recognition_models is not installed")
-        models = Path(list(spec.submodule_search_locations)[0]) / "models"
+        models = Path(next(iter(spec.submodule_search_locations))) / "models"
         self._detector = dlib.get_frontal_face_detector()
         self._landmarks = dlib.shape_predictor(str(models / "shape_predictor_5_face_landmarks.dat"))
         self._descriptor = dlib.face_recognition_model_v1(str(models / "dlib_face_recognition_resnet_model_v1.dat"))

@@ -144,7 +144,7 @@ def turned_photos(engine: DlibEngine) -> None:
     for name in names:
         try:
             rgb = imageio.decode((FACES / name).read_bytes(), source=name).rgb
-        except Exception:  # noqa: BLE001 - a photo faceaudit refuses is not a turned photo
+        except Exception:  # noqa: BLE001, S112 - a photo faceaudit refuses is not a turned photo
             continue
         photos += 1
         if engine.detect_fast(rgb):

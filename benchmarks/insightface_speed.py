@@ -45,12 +45,12 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from onnx_models import DETECTOR_FILE, FACE_CELL, RECOGNISER_FILE, write_pack  # noqa: E402
+from onnx_models import DETECTOR_FILE, FACE_CELL, RECOGNISER_FILE, write_pack
 
-from faceaudit.compare.analysis import AnalysisPool, cores  # noqa: E402
-from faceaudit.compare.engines.insightface_engine import InsightFaceEngine  # noqa: E402
-from faceaudit.compare.matcher import Matcher  # noqa: E402
-from faceaudit.types import Analysis  # noqa: E402
+from faceaudit.compare.analysis import AnalysisPool, cores
+from faceaudit.compare.engines.insightface_engine import InsightFaceEngine
+from faceaudit.compare.matcher import Matcher
+from faceaudit.types import Analysis
 
 BENCH = Path.home() / ".cache" / "faceaudit-bench"
 DEFAULT_MODEL = BENCH / "models" / "r50-random" / RECOGNISER_FILE

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fixture_account import enrolled_faces, fresh_workspace, served_account  # noqa: E402
+from fixture_account import enrolled_faces, fresh_workspace, served_account
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -45,12 +45,12 @@ def tree_rss(root: int) -> int:
     """Resident bytes of `root` and all its descendants, from /proc."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
+    for path in Path("/proc").iterdir():
+        entry = path.name
         if not entry.isdigit():
             continue
         try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
+            fields = (path / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))

@@ -19,7 +19,7 @@ from faceaudit.demo.run import scan_fixture_accounts
 
 # The imitations only tests use live in tests/platforms/, beside the lookup that finds them all.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.platforms import build, photos_by_name, platform_names  # noqa: E402
+from tests.platforms import build, photos_by_name, platform_names
 
 
 def main(argv: list[str]) -> int:

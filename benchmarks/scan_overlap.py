@@ -25,11 +25,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fixture_account import build_account, enrolled_faces, fresh_workspace, served_account  # noqa: E402
+from fixture_account import build_account, enrolled_faces, fresh_workspace, served_account
 
-from faceaudit import scan  # noqa: E402
-from faceaudit.compare.analysis import default_workers  # noqa: E402
-from faceaudit.compare.matcher import Matcher  # noqa: E402
+from faceaudit import scan
+from faceaudit.compare.analysis import default_workers
+from faceaudit.compare.matcher import Matcher
 
 
 def crawl_only(ws: Any, options: scan.ScanOptions) -> tuple[float, list[Any]]:

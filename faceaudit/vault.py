@@ -195,7 +195,7 @@ def destroy(workspace_id: str) -> list[KeyStore]:
     if path.exists():
         try:
             size = path.stat().st_size
-            with open(path, "r+b") as handle:
+            with path.open("r+b") as handle:
                 handle.write(secrets.token_bytes(max(size, 64)))
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -229,8 +229,8 @@ def _find(workspace_id: str) -> tuple[bytes, KeyStore] | None:
     except (OSError, UnicodeDecodeError) as exc:
         raise WorkspaceError(f"cannot read the key file {path}: {exc}",
                              "make it readable by you, or run `faceaudit forget` and enrol again") from exc
-    if os.stat(path).st_mode & 0o077:
-        os.chmod(path, 0o600)  # the key is for the user's eyes only
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # the key is for the user's eyes only
     return _decode(text, str(path)), KeyStore("file", str(path))
 
 
@@ -252,13 +252,13 @@ def _write_key_file(path: Path, key: bytes) -> None:
     old_umask = os.umask(0o077)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(path.parent, 0o700)
+        path.parent.chmod(0o700)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(base64.b64encode(key) + b"\n")
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        tmp.replace(path)
         _fsync_dir(path.parent)
     except OSError as exc:
         raise WorkspaceError(f"cannot write the face template key to {path}: {exc.strerror}",

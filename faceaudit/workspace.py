@@ -187,7 +187,7 @@ class Workspace:
         home = (home or default_home()).expanduser()
         try:
             home.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.chmod(home, 0o700)
+            home.chmod(0o700)
             old_umask = os.umask(0o077)
             try:
                 db = sqlite3.connect(home / DB_NAME, timeout=10, isolation_level=None)
@@ -300,7 +300,7 @@ class Workspace:
     def _restrict_files(self) -> None:
         for path in self.home.iterdir():
             if path.is_file():
-                os.chmod(path, 0o600)
+                path.chmod(0o600)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -317,7 +317,7 @@ class Workspace:
         """One scan at a time per workspace; the lock dies with the process (kill -9 included)."""
         old_umask = os.umask(0o077)
         try:
-            handle = open(self.home / LOCK_NAME, "w")  # noqa: SIM115 - held for the whole scan
+            handle = (self.home / LOCK_NAME).open("w")
         finally:
             os.umask(old_umask)
         try:
@@ -560,6 +560,6 @@ def write_private(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        tmp.replace(path)
     except OSError as exc:
         raise WorkspaceError(f"cannot write {path}: {exc.strerror}", "choose a folder you can write to") from exc

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,7 +229,7 @@ def crawl_rendered(url: str, session: BrowserSession, server: FixtureServer, han
 def proc_status(pid: int, field: str) -> str:
     """One field of /proc/PID/status ("PPid", "State", "SigIgn"), or "" when the process is gone."""
     try:
-        with open(f"/proc/{pid}/status") as handle:
+        with Path(f"/proc/{pid}/status").open() as handle:
             for line in handle:
                 if line.startswith(f"{field}:"):
                     return line.split(":", 1)[1].strip()
@@ -243,13 +242,12 @@ def spawned_workers(parent: int) -> list[int]:
     """The multiprocessing workers `parent` has spawned and that are still there."""
     def cmdline(pid: int) -> str:
         try:
-            with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                return handle.read().decode(errors="replace")
+            return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
         except OSError:
             return ""
 
-    return [int(p) for p in os.listdir("/proc") if p.isdigit()
-            and proc_status(int(p), "PPid") == str(parent) and "spawn_main" in cmdline(int(p))]
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
+            and proc_status(int(p.name), "PPid") == str(parent) and "spawn_main" in cmdline(int(p.name))]
 
 
 def alive(pid: int) -> bool:

@@ -236,7 +236,7 @@ def zip_of(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def pin(monkeypatch: pytest.MonkeyPatch, body: bytes, sha256: str | None | bool = True) -> None:
+def pin(monkeypatch: pytest.MonkeyPatch, body: bytes, sha256: str | bool | None = True) -> None:
     """Make the pack table's buffalo_l this zip: its size, and its SHA-256 (or the one given)."""
     digest = hashlib.sha256(body).hexdigest() if sha256 is True else sha256 or None
     monkeypatch.setitem(insightface_download.MODEL_PACKS, "buffalo_l",
@@ -244,7 +244,7 @@ def pin(monkeypatch: pytest.MonkeyPatch, body: bytes, sha256: str | None | bool 
 
 
 def publish(routes: Routes, monkeypatch: pytest.MonkeyPatch, body: bytes,
-            sha256: str | None | bool = True) -> None:
+            sha256: str | bool | None = True) -> None:
     """`body` is the buffalo_l release: served as GitHub serves it, and pinned in the pack table."""
     serve_release(routes, body)
     pin(monkeypatch, body, sha256)

@@ -135,7 +135,7 @@ def sni_server(tmp_path: Path) -> Iterator[tuple[int, Path, list[str | None]]]:
     context.sni_callback = lambda _sock, name, _ctx: names.append(name)  # type: ignore[assignment,misc]
 
     class Echo(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = json.dumps({"host": self.headers.get("Host")}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -143,7 +143,7 @@ def sni_server(tmp_path: Path) -> Iterator[tuple[int, Path, list[str | None]]]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)

@@ -199,7 +199,7 @@ def test_exposure_lines_name_each_factor() -> None:
 def many_actions() -> ReportData:
     return report([
         mastodon_account(),
-        account("instagram", "https://www.instagram.com/sam/", [finding(kind="avatar")] + posts(3)),
+        account("instagram", "https://www.instagram.com/sam/", [finding(kind="avatar"), *posts(3)]),
         account("facebook", "https://www.facebook.com/sam", posts(2)),
         account("web", "https://alex.example.org/", posts(2, kind="page_image")),
     ])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from faceaudit import consent
@@ -208,10 +210,8 @@ def test_twenty_kill_9s_at_random_moments_lose_nothing_and_repeat_nothing(tmp_pa
                 scan.wait()
                 kills.append(len(_recorded(home)))
             # What the killed process left behind (Chromium, its driver, analysis workers) goes too.
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(scan.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             assert scan.returncode in (0, -signal.SIGKILL), scan.returncode
             fetched_per_run.append({f"https://{host}{path}" for host, path in server.log[start:]})
             if scan.returncode == 0:
@@ -263,10 +263,8 @@ def test_ctrl_c_keeps_what_was_recorded_says_how_to_resume_and_the_scan_resumes(
         try:
             _, err = scan.communicate(timeout=45)
         finally:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(scan.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         assert scan.returncode == 130, err
         assert "interrupted: what was done is saved; `faceaudit scan` resumes an interrupted scan" in err
         assert "Traceback" not in err

@@ -45,7 +45,7 @@ def keys(tmp_path, monkeypatch) -> Path:
 
 
 def _mode(path: Path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
+    return stat.S_IMODE(Path(path).stat().st_mode)
 
 
 def _windows(data: bytes, size: int = 16) -> set[bytes]:

@@ -236,10 +236,8 @@ def _exit_with(parent_sentinel: int) -> None:
 def _warm() -> None:
     """Load the models before the first task arrives; one call per worker starts them all.
     A failure here is raised again, and reported, by the worker's first task."""
-    try:
+    with contextlib.suppress(Exception):  # reported by the first task, see above
         _worker["engine"].load()
-    except Exception:  # noqa: BLE001, S110 - reported by the first task, see above
-        pass
 
 
 def _run_in_worker(task: Task, *args: Any, **kwargs: Any) -> Any:

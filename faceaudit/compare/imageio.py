@@ -139,7 +139,7 @@ def read_path(path: Path, *, max_bytes: int = MAX_BYTES) -> bytes:
     """The bytes of a photo the user named, refusing files over `max_bytes` before reading."""
     source = str(path)
     try:
-        with open(path, "rb") as file:
+        with Path(path).open("rb") as file:
             size = os.fstat(file.fileno()).st_size
             if size > max_bytes:
                 raise _too_many_bytes(source, size, max_bytes)

@@ -112,7 +112,7 @@ def find_chromium() -> BrowserInfo:
 
 
 def _is_executable(path: str) -> bool:
-    return os.path.isfile(path) and os.access(path, os.X_OK)
+    return Path(path).is_file() and os.access(path, os.X_OK)
 
 
 def _playwright_chromium() -> str | None:
@@ -124,7 +124,7 @@ def _playwright_chromium() -> str | None:
         spec = importlib.util.find_spec("playwright")
         if spec is None or not spec.submodule_search_locations:
             return None
-        root = Path(list(spec.submodule_search_locations)[0]) / "driver" / "package" / ".local-browsers"
+        root = Path(next(iter(spec.submodule_search_locations))) / "driver" / "package" / ".local-browsers"
     elif root_env:
         root = Path(root_env)
     elif sys.platform == "darwin":

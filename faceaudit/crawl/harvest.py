@@ -169,7 +169,7 @@ def stopped(url: str, visit: Visit, page: Page, timeout: float) -> PageHarvest:
     if landed.startswith(("http://", "https://")):
         visit.refuse(landed, True)
         with contextlib.suppress(NetworkError):
-            password = bool(_evaluate(page, _PASSWORD_JS, timeout))
+            password = bool(_evaluate(page, _LOGIN_FIELD_JS, timeout))
     target = visit.refused_navigations[0] if visit.refused_navigations else landed
     return PageHarvest(
         final_url=url,
@@ -221,5 +221,5 @@ def _read_dom_js() -> str:
     return resources.files("faceaudit.crawl").joinpath("harvest.js").read_text(encoding="utf-8")
 
 
-_PASSWORD_JS = """() => Array.from(document.querySelectorAll('input[type=password]'))
+_LOGIN_FIELD_JS = """() => Array.from(document.querySelectorAll('input[type=password]'))
     .some(e => e.getClientRects().length > 0)"""

@@ -238,7 +238,7 @@ def parse_resolve(entries: list[str]) -> dict[str, tuple[str, int]]:
                 "give a name like me.example.org, or *.example.org for all its subdomains.",
             )
         ip = _ip_or_none(addr)
-        if ip is None or ("[" in addr or "]" in addr) and not (addr.startswith("[") and addr.endswith("]")):
+        if ip is None or (("[" in addr or "]" in addr) and not (addr.startswith("[") and addr.endswith("]"))):
             raise UsageError(f"--resolve {entry!r}: {addr} is not an IP address")
         port = int(port_text)
         if not 0 < port < 65536:
@@ -541,7 +541,7 @@ class NetClient:
                     )
                 file.flush()
                 os.fsync(file.fileno())
-            os.replace(partial, dest)
+            partial.replace(dest)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise

@@ -60,7 +60,7 @@ def _group() -> Image.Image:
     spec = find_spec("insightface")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("insightface is not installed: its bundled group photo is needed for the demo")
-    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "images" / "t1.jpg"
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "images" / "t1.jpg"
     return Image.open(path).convert("RGB")
 
 

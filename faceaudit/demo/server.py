@@ -133,7 +133,7 @@ class FixtureServer:
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 host = (self.headers.get("Host") or "").split(":")[0].lower()
                 parts = urlsplit(self.path)
                 owner.log.append((host, self.path))
@@ -167,7 +167,7 @@ class FixtureServer:
                 except OSError:  # the client stopped reading (a size cap, a timeout): stop sending
                     self.close_connection = True
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)

@@ -30,7 +30,7 @@ class PhotoOfYou:
     kind: ImageKind
     verdict: Verdict  # YOU if any face in it is the user's, else MAYBE
 
-    def keys(self) -> set[str]:
+    def identities(self) -> set[str]:
         """What makes two records the same photo: its URL, and its bytes when known."""
         keys = {f"url:{self.image_url}"}
         if self.sha256:
@@ -50,11 +50,11 @@ def compare(previous_id: int, previous_started: str, before: list[PhotoOfYou], n
     result = Comparison(previous_id, previous_started, [], [], [], [])
     for account in sorted(set(old_by_account) | set(new_by_account)):
         old, new = old_by_account.get(account, []), new_by_account.get(account, [])
-        old_keys = {key for photo in old for key in photo.keys()}
-        new_keys = {key for photo in new for key in photo.keys()}
+        old_keys = {key for photo in old for key in photo.identities()}
+        new_keys = {key for photo in new for key in photo.identities()}
         for photo in new:
-            (result.still if old_keys & photo.keys() else result.new).append(photo.changed())
-        gone = [photo for photo in old if not new_keys & photo.keys()]
+            (result.still if old_keys & photo.identities() else result.new).append(photo.changed())
+        gone = [photo for photo in old if not new_keys & photo.identities()]
         bucket = result.resolved if stops.get(account) in SEEN_WHOLE else result.unconfirmed
         bucket += [photo.changed() for photo in gone]
     return result

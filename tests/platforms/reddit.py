@@ -90,7 +90,7 @@ def reddit_sites(
         if len(parts) != 3 or parts[0] != "user" or parts[2] not in ("about.json", "submitted.json"):
             return Reply(404, b"<!DOCTYPE html><title>Reddit - page not found</title>")
         endpoint = parts[2].removesuffix(".json")
-        if failure and (failing == endpoint or failing == "next" and endpoint == "submitted" and request.arg("after")):
+        if failure and (failing == endpoint or (failing == "next" and endpoint == "submitted" and request.arg("after"))):
             return FAILURES[failure]
         account = next((a for a in accounts if a.name.lower() == parts[1].lower()), None)
         if account is None:
@@ -111,7 +111,7 @@ def reddit_sites(
 
 
 def _sig(name: str) -> str:
-    return hashlib.sha1(name.encode()).hexdigest()[:40]
+    return hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:40]
 
 
 def _preview(picture: Picture, host: str = "preview.redd.it") -> str:

@@ -149,7 +149,7 @@ def unpack(archive: Path, folder: Path, *, max_bytes: int) -> dict[str, str]:
                 if name in models:
                     raise EngineUnavailable(f"{refuse}: it holds two files named {name}", OFFLINE_HINT)
                 digest = hashlib.sha256()
-                with zipped.open(info) as source, open(folder / name, "xb") as target:
+                with zipped.open(info) as source, (folder / name).open("xb") as target:
                     while chunk := source.read(1 << 20):
                         unpacked += len(chunk)
                         if unpacked > max_bytes:
@@ -235,7 +235,7 @@ def _write_manifest(folder: Path, pack: ModelPack, digest: str, checked: str,
         "downloaded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "files": models,
     }
-    with open(folder / MANIFEST, "w", encoding="utf-8") as file:
+    with (folder / MANIFEST).open("w", encoding="utf-8") as file:
         json.dump(record, file, indent=2)
         file.flush()
         os.fsync(file.fileno())
@@ -263,7 +263,7 @@ def _unsafe_name(name: str) -> bool:
 
 def _file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as file:
+    with path.open("rb") as file:
         while chunk := file.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()

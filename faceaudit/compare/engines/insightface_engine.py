@@ -276,7 +276,7 @@ class InsightFaceEngine(FaceEngine):
                                allowed_modules=["detection", "recognition"],
                                providers=["CPUExecutionProvider"], sess_options=options)
             app.prepare(ctx_id=-1, det_thresh=DET_THRESH, det_size=DET_SIZE)
-        except Exception as error:  # noqa: BLE001 - onnxruntime errors derive from Exception only
+        except Exception as error:
             detail = " ".join(str(error).split()) or type(error).__name__
             raise EngineUnavailable(
                 f"insightface could not load the pack in {folder}: {detail}", OFFLINE_HINT,
