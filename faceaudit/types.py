@@ -65,6 +65,9 @@ class CrawlResult:
     stop: StopReason = StopReason.END
     detail: str = ""  # one line a person can read: "401: API requires login"
     pages_visited: int = 0
+    # The pages (and API pages) read, in order, where an adapter records them: the report lists
+    # them so the user sees how far the crawl went. Capped by the adapter's own page cap.
+    visited: list[str] = field(default_factory=list)
     indexable: bool | None = None  # None: unknown; False: noindex / X-Robots-Tag seen
     notes: list[str] = field(default_factory=list)  # platform facts worth reporting, as sentences
     # Machine-readable account facts that drive advice, e.g. {"is_private": True},

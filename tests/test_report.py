@@ -222,10 +222,72 @@ def test_terminal_nothing_found_in_an_interrupted_scan_is_qualified() -> None:
     )
     text = flat(terminal_text(report([blocked], status="interrupted")))
 
-    assert "No public photo of your face was found on these accounts." in text
+    assert "No public photo of your face was found on these accounts." not in text
+    assert "How exposed are you? UNKNOWN" in text and "NONE" not in text
+    assert "No photo of your face was found in what faceaudit could see." in text
     assert "covers only what was checked before the scan stopped" in text
-    assert "could not see all of some accounts" in text
+    assert "Checked 0 of 1 account to the end; 1 in part." in text
     assert "login wall: redirected to /login" in text
+
+
+# --- coverage: a verdict says what was checked ------------------------------------------------
+
+
+def unseen(account: AccountReport, stop: StopReason = StopReason.ERROR, detail: str = "could not find it") -> AccountReport:
+    """`account` as a scan that could not reach it records it: no photo seen, no finding."""
+    return dataclasses.replace(account, stop=stop, stop_detail=detail, images_seen=0, images_failed=0,
+                               pages_visited=0, findings=[])
+
+
+@pytest.mark.parametrize(("stop", "images", "seen"), [
+    (StopReason.END, 0, "whole"), (StopReason.PRIVATE, 0, "whole"), (StopReason.NOT_FOUND, 0, "whole"),
+    (StopReason.CAP, 0, "part"), (StopReason.LOGIN_WALL, 12, "part"), (StopReason.RATE_LIMITED, 3, "part"),
+    (StopReason.ERROR, 2, "part"),
+    (StopReason.LOGIN_WALL, 0, "none"), (StopReason.BLOCKED, 0, "none"), (StopReason.ERROR, 0, "none"),
+    (StopReason.NOT_SCANNED, 0, "none"),
+])
+def test_each_account_is_seen_whole_in_part_or_not(stop: StopReason, images: int, seen: str) -> None:
+    account = dataclasses.replace(website_account(), stop=stop, images_seen=images)
+    assert account.seen.value == seen
+
+
+def test_nothing_seen_is_never_none_in_any_format() -> None:
+    data = report([unseen(website_account()), unseen(mastodon_account(), StopReason.BLOCKED, "403")])
+    text = flat(terminal_text(data))
+    page = html.render(data)
+    doc = jsonreport.to_dict(data)
+
+    assert data.exposure == "unknown" and data.coverage.nothing_seen
+    assert "How exposed are you? UNKNOWN" in text and "NONE" not in text
+    assert "Checked 0 of 2 accounts to the end; 2 not seen." in text
+    assert "No listed account could be seen, so nothing was checked" in text
+    assert "No public photo of your face was found" not in text
+    assert 'class="ok"' not in page and "NONE" not in page and "UNKNOWN" in page
+    assert doc["exposure"]["level"] == "unknown" and doc["exposure"]["at_least"] is False
+    assert doc["coverage"] == {"accounts": 2, "seen_whole": 0, "seen_in_part": 0, "not_seen": 2,
+                               "complete": False, "text": "Checked 0 of 2 accounts to the end; 2 not seen."}
+    assert doc["warnings"] and "No listed account could be seen" in doc["warnings"][0]
+    assert [a["seen"] for a in doc["accounts"]] == ["none", "none"]
+
+
+def test_a_level_found_with_accounts_unseen_is_at_least_that_level() -> None:
+    data = report([dataclasses.replace(mastodon_account()), unseen(website_account())])
+    text = flat(terminal_text(data))
+    doc = jsonreport.to_dict(data)
+
+    assert "How exposed are you? AT LEAST HIGH" in text
+    assert "Checked 1 of 2 accounts to the end; 1 not seen." in text
+    assert (doc["exposure"]["level"], doc["exposure"]["at_least"]) == ("high", True)
+    assert any(WEBSITE_URL in w and "could not find it" in w for w in doc["warnings"])
+
+
+def test_none_needs_every_account_seen_to_the_end() -> None:
+    whole = report([website_account()])
+    assert (whole.exposure, whole.coverage.complete) == ("none", True)
+    assert "Checked the 1 account to the end." in flat(terminal_text(whole))
+    assert jsonreport.to_dict(whole)["warnings"] == []
+    capped = report([dataclasses.replace(website_account(), stop=StopReason.CAP, stop_detail="20 pages")])
+    assert capped.exposure == "unknown" and jsonreport.to_dict(capped)["warnings"]
 
 
 def test_terminal_prints_web_text_literally_not_as_markup() -> None:
@@ -342,7 +404,7 @@ def full_report() -> ReportData:
 def test_json_round_trips_with_the_documented_shape() -> None:
     data = json.loads(json.dumps(jsonreport.to_dict(report())))
 
-    assert data["format"] == "faceaudit-report/1" and data["schema_version"] == "1.1"
+    assert data["format"] == "faceaudit-report/1" and data["schema_version"] == "1.2"
     assert data["scan"] == {
         "id": 7,
         "started": "2026-11-22T09:50:00Z",

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from faceaudit.report.model import ChangedPhoto, Comparison
+from faceaudit.report.model import SEEN_WHOLE, ChangedPhoto, Comparison
 from faceaudit.types import ImageKind, StopReason, Verdict
-
-# Stop reasons after which a photo that is no longer there is really gone for a logged-out visitor.
-SEEN_WHOLE = frozenset({StopReason.END, StopReason.PRIVATE, StopReason.NOT_FOUND})
 
 
 @dataclass(frozen=True)

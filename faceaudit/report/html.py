@@ -22,25 +22,27 @@ from faceaudit.report.advice import (
     platform_name,
 )
 from faceaudit.report.model import (
-    EXPOSURE_MEANING,
     KIND_LABELS,
-    NOTHING_FOUND,
-    NOTHING_HERE,
-    PARTLY_SEEN,
     VERDICT_LABELS,
     AccountReport,
     ChangedPhoto,
     FindingReport,
     ReportData,
+    Seen,
+    account_meaning,
+    account_nothing_line,
+    coverage_line,
     crawl_summary,
     describe_indexable,
     describe_stop,
     exposure_lines,
     finding_summary,
+    headline,
     history_line,
     metadata_leaks,
+    nothing_found_line,
     others_summary,
-    status_warning,
+    report_warnings,
 )
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'none'; base-uri 'none'"
@@ -48,7 +50,7 @@ STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
 td.n{text-align:right}.warn{background:#fff4d6;border:1px solid #e0b100;padding:.5rem 1rem}
-.ok{color:#17622a;font-weight:bold}.high{color:#b00020;font-weight:bold}.medium{color:#8a5a00}.low{color:#225}
+.ok{color:#17622a;font-weight:bold}.unknown{color:#8a5a00;font-weight:bold}.high{color:#b00020;font-weight:bold}.medium{color:#8a5a00}.low{color:#225}
 .finding{display:flex;gap:1rem;border-top:1px solid #ddd;padding:.5rem 0}.finding img{width:96px;height:96px;object-fit:cover}
 .url{word-break:break-all}.leak{color:#b00020}.small{color:#555;font-size:.9em}
 .headline{font-size:1.3em}ol.actions{padding-left:1.5rem}ol.actions li{margin:.6rem 0}
@@ -70,10 +72,8 @@ def render(report: ReportData) -> str:
         f"<h1>faceaudit report — scan {report.scan_id}</h1>",
         _heading(report),
     ]
-    parts += [f'<p class="warn">{escape(w)}</p>' for w in [status_warning(report), *report.warnings] if w]
+    parts += [f'<p class="warn">{escape(w)}</p>' for w in report_warnings(report)]
     parts.append(_exposure(report))
-    if report.nothing_found and report.partly_seen:
-        parts.append(f"<p>{escape(PARTLY_SEEN)}</p>")
     parts.append(_checklist(actions))
     parts.append(_summary_table(report))
     parts += [_account(account, actions) for account in report.accounts]
@@ -86,15 +86,17 @@ def render(report: ReportData) -> str:
 
 
 def _exposure(report: ReportData) -> str:
-    level = report.exposure
+    shown, meaning = headline(report)
+    complete = report.coverage.complete
     parts = [
         '<h2 id="exposure">How exposed are you?</h2>',
-        f'<p class="headline"><span class="{escape(level)}">{escape(level.upper())}</span> — '
-        f"{escape(EXPOSURE_MEANING.get(level, ''))}</p>",
+        f'<p class="headline"><span class="{escape(report.exposure)}">{escape(shown)}</span> — '
+        f"{escape(meaning)}</p>",
+        f'<p class="{"coverage" if complete else "coverage warn"}">{escape(coverage_line(report))}</p>',
     ]
-    if report.nothing_found:
-        partial = f" {report.incomplete_note}" if report.incomplete_note else ""
-        parts.append(f'<p class="ok">{escape(NOTHING_FOUND)}{escape(partial)}</p>')
+    nothing = nothing_found_line(report)
+    if nothing:  # green only when every account was seen to the end
+        parts.append(f'<p class="{"ok" if complete else ""}">{escape(nothing)}</p>')
     lines = [escape(line) for line in exposure_lines(report)]
     others, consider = others_summary(report), other_people_advice()
     if others and consider is not None:
@@ -204,7 +206,7 @@ def _account(account: AccountReport, actions: ActionPlan) -> str:
     parts = [
         f'<section><h2>{name} — <span class="url">{escape(account.url)}</span></h2>',
         f'<p>Exposure: <span class="{escape(account.exposure)}">{escape(account.exposure)}</span> '
-        f"({escape(EXPOSURE_MEANING.get(account.exposure, ''))})</p>",
+        f"({escape(account_meaning(account))})</p>",
     ]
     if account.findings:
         parts.append(
@@ -218,7 +220,8 @@ def _account(account: AccountReport, actions: ActionPlan) -> str:
     parts.append(f"<p>{escape(crawl_summary(account))}</p>")
     parts += [f"<p>Note: {escape(note)}</p>" for note in account.notes]
     if not account.findings:
-        parts.append(f'<p class="ok">{escape(NOTHING_HERE)}</p></section>')
+        quiet = "ok" if account.seen is Seen.WHOLE else "warn"
+        parts.append(f'<p class="{quiet}">{escape(account_nothing_line(account))}</p></section>')
         return "\n".join(parts)
     advice = load(account.site)
     if advice is not None:

@@ -24,12 +24,15 @@ from faceaudit.report.model import (
     ChangedPhoto,
     FindingReport,
     ReportData,
+    coverage_line,
     others_summary,
-    status_warning,
+    report_warnings,
 )
 
 FORMAT = "faceaudit-report/1"
-SCHEMA_VERSION = "1.1"  # 1.1: exposure, actions, others, history, warnings; advice do, settings_url
+# 1.1: exposure, actions, others, history, warnings; advice do, settings_url
+# 1.2: coverage, exposure.at_least, level "unknown", accounts[].seen and pages
+SCHEMA_VERSION = "1.2"
 
 
 def to_dict(report: ReportData) -> dict[str, Any]:
@@ -39,7 +42,7 @@ def to_dict(report: ReportData) -> dict[str, Any]:
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
         "generated_at": report.generated_at,
-        "warnings": [w for w in [status_warning(report), *report.warnings] if w],
+        "warnings": report_warnings(report),
         "scan": {
             "id": report.scan_id,
             "started": report.scan_started,
@@ -59,6 +62,7 @@ def to_dict(report: ReportData) -> dict[str, Any]:
         },
         "exposure": {
             "level": report.exposure,
+            "at_least": report.exposure_at_least,
             "photos_with_you": sum(a.photos_with_you for a in accounts),
             "slots_with_you": sum(a.slots_with_you for a in accounts),
             "best_recognisability": max((f.recognisability for f in findings), default=None),
@@ -67,6 +71,7 @@ def to_dict(report: ReportData) -> dict[str, Any]:
             "photos_with_gps": sum(a.photos_with_gps for a in accounts),
             "photos_with_metadata": sum(a.photos_with_metadata for a in accounts),
         },
+        "coverage": _coverage(report),
         "actions": [_action(action) for action in plan(report).actions],
         "others": _others(report),
         "history": _history(report),
@@ -104,6 +109,18 @@ def _others(report: ReportData) -> dict[str, Any] | None:
     }
 
 
+def _coverage(report: ReportData) -> dict[str, Any]:
+    coverage = report.coverage
+    return {
+        "accounts": coverage.accounts,
+        "seen_whole": coverage.whole,
+        "seen_in_part": coverage.part,
+        "not_seen": coverage.none,
+        "complete": coverage.complete,
+        "text": coverage_line(report),
+    }
+
+
 def _history(report: ReportData) -> dict[str, Any] | None:
     history = report.history
     if history is None:
@@ -133,7 +150,9 @@ def _account(account: AccountReport) -> dict[str, Any]:
         "platform_name": platform_name(account.site),
         "exposure": account.exposure,
         "stop": {"reason": account.stop.value, "detail": account.stop_detail},
+        "seen": account.seen.value,
         "pages_visited": account.pages_visited,
+        "pages": list(account.pages),
         "indexable": account.indexable,
         "images_seen": account.images_seen,
         "images_failed": account.images_failed,

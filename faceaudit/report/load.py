@@ -103,6 +103,7 @@ def _account(workspace: Workspace, scan_id: int, account: Account) -> AccountRep
         other_faces=counts["others"], findings=findings,
         notes=json.loads(state["notes"]) if state else [],
         facts=json.loads(state["facts"]) if state else {},
+        pages=[str(page) for page in json.loads(state["pages"])] if state else [],
     )
 
 

@@ -13,8 +13,14 @@ Exposure rule (`AccountReport.exposure`), from the account's findings:
 - ``"medium"`` any other "you" finding, or a "maybe" finding with recognisability >= 60.
 - ``"low"``    only "maybe" findings with recognisability below 60.
 
-The report as a whole (`ReportData.exposure`) is its most exposed account's level. What to do
-about it, ranked, is `actions.py`; what changed since the previous scan is `Comparison`.
+The report as a whole (`ReportData.exposure`) is its most exposed account's level, and says
+what was checked (`ReportData.coverage`): each account was seen to the end (or seen private, or
+gone), seen in part (faceaudit's cap, a login wall or rate limit after some photos), or not seen
+(an error, a block, not reached). A level is only "none" when every account was seen to the
+end; with no finding on accounts not all seen, it is ``"unknown"``, and a level found while some
+accounts were not seen in full is "at least" that level (`ReportData.exposure_at_least`).
+
+What to do about it, ranked, is `actions.py`; what changed since the previous scan is `Comparison`.
 """
 
 from __future__ import annotations
@@ -22,12 +28,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from faceaudit.types import Box, ImageKind, ImageMetadata, StopReason, Verdict
+from faceaudit.types import Box, ImageKind, ImageMetadata, StopReason, TextEnum, Verdict
 
 # A face this recognisable (0-100) is useful to a face-recognition scraper.
 WELL_RECOGNISABLE = 60
 
 EXPOSURE_LEVELS = ("high", "medium", "low", "none")
+UNKNOWN = "unknown"  # nothing found, but not every account could be seen to the end
 # Slots a profile shows whatever its settings on most platforms, and wherever the account
 # appears (replies, comments, link previews): the fix is a different picture.
 SLOT_KINDS = frozenset({ImageKind.AVATAR, ImageKind.BANNER, ImageKind.COVER, ImageKind.SHARE_IMAGE})
@@ -47,6 +54,7 @@ EXPOSURE_MEANING = {
     "medium": "photos of you are public, but small, unclear or uncertain",
     "low": "only uncertain matches that are hard to use",
     "none": "no photo of your face found",
+    UNKNOWN: "not every account could be checked, so faceaudit cannot say",
 }
 STOP_LABELS: dict[StopReason, str] = {
     StopReason.END: "saw everything",
@@ -61,11 +69,23 @@ STOP_LABELS: dict[StopReason, str] = {
 }
 VERDICT_LABELS: dict[Verdict, str] = {Verdict.YOU: "you", Verdict.MAYBE: "maybe you"}
 NOTHING_FOUND = "No public photo of your face was found on these accounts."
+NOTHING_FOUND_IN_PART = "No photo of your face was found in what faceaudit could see."
 NOTHING_HERE = "No photo of your face found here."
-PARTLY_SEEN = (
-    'faceaudit could not see all of some accounts (see "Crawl stopped"), '
-    "so photos it did not reach were not checked."
-)
+NOTHING_HERE_IN_PART = "No photo of your face found in the part faceaudit could see."
+NOT_SEEN_HERE = "Not checked: faceaudit could not see this account (see why above)."
+ACCOUNT_UNKNOWN = "this account was not seen to the end, so faceaudit cannot say"
+
+
+class Seen(TextEnum):
+    """How much of one account a scan saw."""
+
+    WHOLE = "whole"  # to the end (or private, or gone): what is not found is not there
+    PART = "part"  # some of it: faceaudit's cap, or a login wall or rate limit after some photos
+    NONE = "none"  # nothing: an error, a block, a wall at the door, or not reached
+
+
+# Stop reasons after which everything a logged-out visitor can see was seen.
+SEEN_WHOLE = frozenset({StopReason.END, StopReason.PRIVATE, StopReason.NOT_FOUND})
 
 
 @dataclass
@@ -123,6 +143,7 @@ class AccountReport:
     findings: list[FindingReport]
     notes: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)  # CrawlResult.facts: drive the advice
+    pages: list[str] = field(default_factory=list)  # the pages read, where the adapter records them
 
     @property
     def photos_with_you(self) -> int:
@@ -167,10 +188,19 @@ class AccountReport:
         return sum(f.other_faces for f in self.findings)
 
     @property
+    def seen(self) -> Seen:
+        """How much of the account this scan saw: see `Seen`."""
+        if self.stop in SEEN_WHOLE:
+            return Seen.WHOLE
+        if self.stop is StopReason.CAP or self.images_seen + self.images_failed > 0:
+            return Seen.PART
+        return Seen.NONE
+
+    @property
     def exposure(self) -> str:
-        """ "high" / "medium" / "low" / "none": see the module docstring for the rule."""
+        """ "high" / "medium" / "low" / "none" / "unknown": see the module docstring for the rule."""
         if not self.findings:
-            return "none"
+            return "none" if self.seen is Seen.WHOLE else UNKNOWN
         yours = [f for f in self.findings if f.verdict is Verdict.YOU]
         if any(f.well_recognisable or f.has_gps for f in yours):
             return "high"
@@ -203,6 +233,37 @@ class Comparison:
     unconfirmed: list[ChangedPhoto]  # found before, not now, but its account was not fully seen now
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """What a scan checked: how many of the listed accounts it saw to the end, in part, or not."""
+
+    accounts: int
+    whole: int
+    part: int
+    none: int
+
+    @property
+    def complete(self) -> bool:
+        """Every account seen to the end (an unfinished scan is incomplete on its own terms)."""
+        return self.whole == self.accounts
+
+    @property
+    def nothing_seen(self) -> bool:
+        return self.accounts > 0 and self.none == self.accounts
+
+    @property
+    def text(self) -> str:
+        """ "checked 2 of 6 accounts to the end; 1 in part; 3 not seen" """
+        if self.complete:
+            return f"checked {'the' if self.accounts == 1 else 'all'} {_n(self.accounts, 'account')} to the end"
+        parts = [f"checked {self.whole} of {_n(self.accounts, 'account')} to the end"]
+        if self.part:
+            parts.append(f"{self.part} in part")
+        if self.none:
+            parts.append(f"{self.none} not seen")
+        return "; ".join(parts)
+
+
 @dataclass
 class ReportData:
     """One scan, ready to render."""
@@ -220,9 +281,23 @@ class ReportData:
 
     @property
     def exposure(self) -> str:
-        """The most exposed account's level ("none" without accounts)."""
+        """The most exposed account's level found; "none" only when every account was seen to
+        the end, "unknown" when nothing was found but not every account was."""
         levels = [a.exposure for a in self.accounts]
-        return next((level for level in EXPOSURE_LEVELS if level in levels), "none")
+        found = next((level for level in EXPOSURE_LEVELS[:-1] if level in levels), None)
+        if found is not None:
+            return found
+        return "none" if self.coverage.complete else UNKNOWN
+
+    @property
+    def exposure_at_least(self) -> bool:
+        """A level was found, but accounts not seen in full may hold more."""
+        return self.exposure not in ("none", UNKNOWN) and not self.coverage.complete
+
+    @property
+    def coverage(self) -> Coverage:
+        seen = [a.seen for a in self.accounts]
+        return Coverage(len(seen), seen.count(Seen.WHOLE), seen.count(Seen.PART), seen.count(Seen.NONE))
 
     @property
     def photos_with_others(self) -> int:
@@ -251,6 +326,39 @@ class ReportData:
         return [a for a in self.accounts if a.stop is not StopReason.END]
 
 
+def headline(report: ReportData) -> tuple[str, str]:
+    """(level as shown, what it means): "AT LEAST MEDIUM" when accounts not seen in full may
+    hold more, "UNKNOWN" when nothing was found but not everything was seen."""
+    level = report.exposure
+    shown = f"at least {level}" if report.exposure_at_least else level
+    return shown.upper(), EXPOSURE_MEANING[level]
+
+
+def coverage_line(report: ReportData) -> str:
+    """ "Checked 2 of 6 accounts to the end; 4 not seen." — always beside the headline."""
+    text = report.coverage.text
+    return text[:1].upper() + text[1:] + "."
+
+
+def nothing_found_line(report: ReportData) -> str:
+    """What "no finding" means for this scan; empty when something was found."""
+    if not report.nothing_found:
+        return ""
+    if report.coverage.nothing_seen:
+        return ""  # nothing was checked: the warning says so, and "nothing found" would mislead
+    text = NOTHING_FOUND if report.coverage.complete else NOTHING_FOUND_IN_PART
+    return f"{text} {report.incomplete_note}".strip()
+
+
+def account_nothing_line(account: AccountReport) -> str:
+    """What an account without findings shows: found nothing, found nothing in part, or unseen."""
+    return {Seen.WHOLE: NOTHING_HERE, Seen.PART: NOTHING_HERE_IN_PART, Seen.NONE: NOT_SEEN_HERE}[account.seen]
+
+
+def account_meaning(account: AccountReport) -> str:
+    return ACCOUNT_UNKNOWN if account.exposure == UNKNOWN else EXPOSURE_MEANING[account.exposure]
+
+
 def describe_stop(account: AccountReport) -> str:
     """What stopped the crawl, in a few words a person can read."""
     label = STOP_LABELS[account.stop]
@@ -276,6 +384,27 @@ def metadata_leaks(finding: FindingReport) -> list[str]:
     if meta.camera_serial:
         leaks.append(f"camera serial {meta.camera_serial}")
     return leaks
+
+
+def coverage_warning(report: ReportData) -> str:
+    """A warning when some listed account was not seen to the end; empty when all were."""
+    coverage = report.coverage
+    if coverage.complete:
+        return ""
+    unseen = [a for a in report.accounts if a.seen is not Seen.WHOLE]
+    named = "; ".join(f"{a.url} ({describe_stop(a)})" for a in unseen[:5])
+    more = f"; and {len(unseen) - 5} more" if len(unseen) > 5 else ""
+    if coverage.nothing_seen:
+        return (f"No listed account could be seen, so nothing was checked: {named}{more}. "
+                "Fix what stopped each one (the network, a login wall, a block) and scan again.")
+    return (f"faceaudit {coverage.text}: photos on what it could not see were not checked "
+            f"({named}{more}).")
+
+
+def report_warnings(report: ReportData) -> list[str]:
+    """Everything to read first, in every format: an unfinished scan, accounts not seen, and the
+    report's own warnings (a template past its retention period)."""
+    return [w for w in [status_warning(report), coverage_warning(report), *report.warnings] if w]
 
 
 def status_warning(report: ReportData) -> str:

@@ -23,28 +23,31 @@ from faceaudit.report.advice import (
     platform_name,
 )
 from faceaudit.report.model import (
-    EXPOSURE_MEANING,
     KIND_LABELS,
-    NOTHING_FOUND,
-    NOTHING_HERE,
-    PARTLY_SEEN,
     STOP_LABELS,
+    UNKNOWN,
     VERDICT_LABELS,
     AccountReport,
     FindingReport,
     ReportData,
+    Seen,
+    account_meaning,
+    account_nothing_line,
+    coverage_line,
     crawl_summary,
     describe_indexable,
     exposure_lines,
     finding_summary,
+    headline,
     history_line,
     metadata_leaks,
+    nothing_found_line,
     others_summary,
-    status_warning,
+    report_warnings,
 )
 from faceaudit.types import Verdict
 
-EXPOSURE_STYLES = {"high": "bold red", "medium": "yellow", "low": "cyan", "none": "green"}
+EXPOSURE_STYLES = {"high": "bold red", "medium": "yellow", "low": "cyan", "none": "green", UNKNOWN: "bold yellow"}
 FIRST_ACTIONS = 5  # actions on the first screen; `--all` shows every one
 FIRST_PHOTOS = 3  # photos per account outside `--all`
 FIRST_URLS = 2  # photo URLs per action outside `--all`
@@ -53,14 +56,11 @@ FIRST_URLS = 2  # photo URLs per action outside `--all`
 def render(report: ReportData, console: Console, *, everything: bool = False) -> None:
     actions = plan(report)
     console.print(_heading(report))
-    for warning in [status_warning(report), *report.warnings]:
-        if warning:
-            console.print(Text(f"Warning: {warning}", style="bold yellow"))
+    for warning in report_warnings(report):
+        console.print(Text(f"Warning: {warning}", style="bold yellow"))
     _first_screen(report, actions, console, everything)
     console.print()
     console.print(_summary_table(report, console.width))
-    if report.nothing_found and report.partly_seen:
-        console.print(Text(PARTLY_SEEN))
     for account in report.accounts:
         console.print()
         _render_account(account, actions, console, everything)
@@ -78,16 +78,15 @@ def render(report: ReportData, console: Console, *, everything: bool = False) ->
 
 def _first_screen(report: ReportData, actions: ActionPlan, console: Console, everything: bool) -> None:
     console.print()
-    level = report.exposure
+    level_shown, meaning = headline(report)
     head = Text("How exposed are you? ", style="bold")
-    head.append(level.upper(), style=EXPOSURE_STYLES.get(level, ""))
-    head.append(f" — {EXPOSURE_MEANING.get(level, '')}")
+    head.append(level_shown, style=EXPOSURE_STYLES[report.exposure])
+    head.append(f" — {meaning}")
     console.print(head)
-    if report.nothing_found:
-        nothing = Text(NOTHING_FOUND, style="bold green")
-        if report.incomplete_note:
-            nothing.append(f" {report.incomplete_note}", style="")
-        console.print(nothing)
+    console.print(Text(coverage_line(report), style="" if report.coverage.complete else "bold yellow"))
+    nothing = nothing_found_line(report)
+    if nothing:
+        console.print(Text(nothing, style="bold green" if report.coverage.complete else ""))
     for line in exposure_lines(report):
         console.print(_hanging("·", Text(line)))
     others = others_summary(report)
@@ -196,7 +195,7 @@ def _render_account(account: AccountReport, actions: ActionPlan, console: Consol
     console.print(Text(f"Account: {account.url}", overflow="fold"))
     exposure = Text("Exposure: ")
     exposure.append(account.exposure, style=EXPOSURE_STYLES.get(account.exposure, ""))
-    exposure.append(f" ({EXPOSURE_MEANING.get(account.exposure, '')})")
+    exposure.append(f" ({account_meaning(account)})")
     console.print(exposure)
     if account.findings:
         console.print(Text(_factors(account)))
@@ -207,7 +206,7 @@ def _render_account(account: AccountReport, actions: ActionPlan, console: Consol
     if advice is not None and account.findings:
         console.print(Text(f"Public whatever the settings: {advice.always_public}"))
     if not account.findings:
-        console.print(Text(NOTHING_HERE, style="green"))
+        console.print(Text(account_nothing_line(account), style="green" if account.seen is Seen.WHOLE else "yellow"))
         return
     shown = account.findings if everything else account.findings[:FIRST_PHOTOS]
     console.print(Text(f"Photos of you ({len(account.findings)}):", style="bold"))
