@@ -16,13 +16,14 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from faceaudit import consent
-from faceaudit.errors import NotEnrolled, UsageError
+from faceaudit.errors import NotEnrolled, TemplateExists, UsageError
 from faceaudit.types import Template
-from faceaudit.workspace import Workspace
+from faceaudit.workspace import Account, Workspace
 
 if TYPE_CHECKING:
     from faceaudit.check import Progress as CheckProgress
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 Note = Callable[[str], None]  # one line for the user: what was decided, or what to know
 Busy = Callable[[str], AbstractContextManager[object]]  # shown while a slow step runs (a spinner)
+ConfirmReplace = Callable[[Template], bool]  # may this template be replaced? (asks the user)
 
 NOT_ENROLLED = ("no reference photos enrolled yet", "faceaudit enroll me1.jpg me2.jpg")
 
@@ -60,24 +62,33 @@ class Enrolled:
 
 
 def enrol(ws: Workspace, photos: Sequence[Path | ReferencePhoto], *, engine: str = "auto",
-          model_dir: Path | None = None, add: bool = False, download: PackDownload | None = None,
+          model_dir: Path | None = None, add: bool = False, replace: bool = False,
+          confirm_replace: ConfirmReplace | None = None, download: PackDownload | None = None,
           note: Note = _silent, busy: Busy = _unseen) -> Enrolled:
-    """Enrol the user's face from `photos` (files, or photos already read): replaces the template,
-    or with `add` extends it with its own engine. `engine` is a name or "auto" (which says why
-    it chose what it chose, through `note`); `download` lets insightface fetch a missing pack."""
+    """Enrol the user's face from `photos` (files, or photos already read): the first template,
+    or with `add` more faces for it (with its own engine), or with `replace` a new one in its
+    place. A workspace's template is never replaced without `replace`, and `confirm_replace`
+    (when given) is asked first: photos of someone else must not quietly take the user's place.
+    `engine` is a name or "auto" (which says why it chose what it chose, through `note`);
+    `download` lets insightface fetch a missing pack."""
     from faceaudit.compare.engines import make_engine, resolve_engine_name
     from faceaudit.compare.reference import build_template
 
+    if add and replace:
+        raise UsageError("--add and --replace cannot be used together",
+                         "--add extends the template, --replace starts a new one")
     consent.require(ws)
-    existing = ws.template() if add else None
-    if add and existing is None:
+    current = ws.template()
+    if add and current is None:
         raise NotEnrolled("--add needs an existing template", "enrol first without --add")
+    if current is not None and not add:
+        _may_replace(current, replace, confirm_replace)
+    existing = current if add else None
     if existing is not None:
         name, why = existing.engine, "the template's engine"
     else:
         name, why = resolve_engine_name(engine, model_dir)
     note(f"engine: {name} ({why})")
-    replaced = None if add else ws.template()
     face_engine = make_engine(name, model_dir, engine_info=existing.engine_info if existing else None,
                               download=download)
     face_engine.load()  # before `busy`: a pack download shows its own progress
@@ -85,7 +96,23 @@ def enrol(ws: Workspace, photos: Sequence[Path | ReferencePhoto], *, engine: str
         enrolment = build_template(face_engine, _read(photos), existing.faces if existing else ())
     ws.save_template(face_engine.name, face_engine.describe(), enrolment.faces, add=add)
     total = len(enrolment.faces) + (len(existing.faces) if existing else 0)
-    return Enrolled(name, len(enrolment.faces), total, replaced, list(enrolment.warnings))
+    return Enrolled(name, len(enrolment.faces), total, None if add else current, list(enrolment.warnings))
+
+
+def describe_template(template: Template) -> str:
+    """The template in a few words, as the user knows it: how many faces, when, which engine."""
+    return f"{len(template.faces)} reference face(s), {template.created_at[:10]}, {template.engine} engine"
+
+
+def _may_replace(current: Template, replace: bool, confirm: ConfirmReplace | None) -> None:
+    """Refuse to replace `current` unless told to (`replace`) and, when there is someone to ask,
+    they agree. Checked before any photo is read: a refusal costs nothing and changes nothing."""
+    if not replace:
+        raise TemplateExists(f"this workspace already has a template ({describe_template(current)}): "
+                             "use --add to extend it or --replace to start over")
+    if confirm is not None and not confirm(current):
+        raise TemplateExists("the template was kept: nothing was replaced",
+                             "to start over, run `faceaudit enroll --replace` again and type yes")
 
 
 def _read(photos: Sequence[Path | ReferencePhoto]) -> list[ReferencePhoto]:
@@ -93,6 +120,77 @@ def _read(photos: Sequence[Path | ReferencePhoto]) -> list[ReferencePhoto]:
     from faceaudit.compare.reference import read_photos
 
     return [read_photos([photo])[0] if isinstance(photo, Path) else photo for photo in photos]
+
+
+# -- accounts --------------------------------------------------------------------------------
+class Listing(Enum):
+    """What became of one address given to `add_accounts`."""
+
+    ADDED = "added"
+    ALREADY_LISTED = "already listed"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class AccountAdded:
+    """One address given to `add_accounts`: its outcome, the listed account (added now, or listed
+    before in some spelling), or why it was refused (the platform's example in the hint)."""
+
+    outcome: Listing
+    account: Account | None = None
+    refusal: UsageError | None = None
+
+
+def add_accounts(ws: Workspace, urls: Sequence[str]) -> list[AccountAdded]:
+    """List each of `urls` as the user's own account, in its one canonical spelling
+    (crawl/sites `account`); one result per address, in order. An account already listed, in
+    any spelling, is not listed twice; a refused address does not stop the others."""
+    from faceaudit.crawl import sites
+
+    results: list[AccountAdded] = []
+    for url in urls:
+        try:
+            site = sites.account(url)
+        except UsageError as refused:
+            results.append(AccountAdded(Listing.REFUSED, refusal=refused))
+            continue
+        listed = _listed_as(ws, site.url)
+        if listed:
+            results.append(AccountAdded(Listing.ALREADY_LISTED, listed[0]))
+        else:
+            results.append(AccountAdded(Listing.ADDED, ws.add_account(site.url, site.name)))
+    return results
+
+
+def remove_account(ws: Workspace, url: str) -> list[Account]:
+    """Stop checking the account at `url`, given in any spelling `accounts add` takes; the
+    accounts removed. Every listed spelling of it goes (a workspace from before addresses were
+    made canonical may list one account twice); an address that is no longer accepted (listed
+    before it was refused) is removed when given exactly as listed."""
+    from faceaudit.crawl.sites.address import shown
+
+    gone = _listed_as(ws, _canonical_or_none(url)) or [a for a in ws.accounts() if a.url == url.strip()]
+    if not gone:
+        raise UsageError(f"{shown(url.strip())} is not a listed account", "see them with: faceaudit accounts list")
+    for account in gone:
+        ws.remove_account(account.url)
+    return gone
+
+
+def _listed_as(ws: Workspace, canonical: str | None) -> list[Account]:
+    """The listed accounts whose address, made canonical, is `canonical`."""
+    if canonical is None:
+        return []
+    return [a for a in ws.accounts() if a.url == canonical or _canonical_or_none(a.url) == canonical]
+
+
+def _canonical_or_none(url: str) -> str | None:
+    from faceaudit.crawl import sites
+
+    try:
+        return sites.canonical(url)
+    except UsageError:
+        return None
 
 
 # -- scan ------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ try:  # a Ctrl-C while the command line is still loading is an interruption, not
 
     from faceaudit import __version__, checkup, consent
     from faceaudit.environment import Environment
-    from faceaudit.errors import ConsentRequired, FaceauditError, UsageError
+    from faceaudit.errors import ConsentRequired, FaceauditError, NothingSeen, UsageError
     from faceaudit.workspace import Account, Workspace, default_home
 except KeyboardInterrupt:
     raise SystemExit(ExitCode.INTERRUPTED) from None
@@ -35,7 +35,7 @@ except KeyboardInterrupt:
 if TYPE_CHECKING:
     from faceaudit.compare.engines.insightface_download import PackDownload
     from faceaudit.report.model import ReportData
-    from faceaudit.types import CrawlResult, ImageCandidate
+    from faceaudit.types import CrawlResult, ImageCandidate, Template
 
 SCAN_INTERRUPTED = "interrupted: what was done is saved; `faceaudit scan` resumes an interrupted scan"
 
@@ -115,19 +115,37 @@ def enroll_command(
     engine: Annotated[str, typer.Option("--engine", help="auto | sface | dlib | insightface")] = "auto",
     model_dir: Annotated[Path | None, typer.Option("--model-dir", help="An unpacked insightface model pack folder.")] = None,
     add: Annotated[bool, typer.Option("--add", help="Add these photos to the existing template.")] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="Delete the existing template and start over (asks first).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="With --replace: do not ask (for scripts).")] = False,
 ) -> None:
     """Enrol your face from reference photos; refuses group photos, no-face photos and other people."""
     env = _env(ctx)
     with _workspace(env) as ws:
-        done = checkup.enrol(ws, photos, engine=engine, model_dir=model_dir, add=add,
+        done = checkup.enrol(ws, photos, engine=engine, model_dir=model_dir, add=add, replace=replace,
+                             confirm_replace=None if yes else _confirm_replace(env),
                              download=_pack_download(env), note=_note(env), busy=env.stderr.status)
     env.stdout.print(f"Enrolled {done.new_faces} reference face(s) with the {done.engine} engine "
                      f"({done.total_faces} in the template).")
     if done.replaced is not None:
         env.stderr.print(f"note: this replaced the previous template ({len(done.replaced.faces)} face(s), "
-                         f"{done.replaced.created_at[:10]}); use --add to extend a template instead")
+                         f"{done.replaced.created_at[:10]}); its reference faces are deleted")
     for warning in done.warnings:
         env.stderr.print(f"[yellow]note[/yellow]: {escape(warning)}")
+
+
+def _confirm_replace(env: Environment) -> checkup.ConfirmReplace:
+    """The typed yes `enroll --replace` needs before the template is deleted. With no terminal
+    there is no one to ask: scripts say `--replace --yes`."""
+
+    def confirm(template: Template) -> bool:
+        if not env.stdin_isatty:
+            raise UsageError("--replace deletes the template and asks first, and there is no terminal to ask in",
+                             "run it in a terminal, or pass --replace --yes in scripts")
+        env.stderr.print(f"This deletes the template ({escape(checkup.describe_template(template))}) "
+                         "and enrols these photos in its place.")
+        return env.ask("Type yes to replace it").strip().lower() == "yes"
+
+    return confirm
 
 
 def _pack_download(env: Environment) -> PackDownload:
@@ -176,24 +194,46 @@ class _DownloadBar:
 @accounts_app.command("add")
 def accounts_add(
     ctx: typer.Context,
-    url: Annotated[str, typer.Argument(help="The full address of one of YOUR profiles or sites.")],
+    urls: Annotated[list[str], typer.Argument(
+        help="The addresses of YOUR profiles or sites (or @you@server, mailto:you@example.org).",
+        show_default=False)],
 ) -> None:
-    """List an account of yours; faceaudit visits only listed accounts."""
-    from faceaudit.crawl import sites
+    """List accounts of yours; faceaudit visits only listed accounts.
 
+    Each account is stored in one spelling (https, lower-case host, the user name lower-case where the platform ignores case, twitter.com as x.com), so one already listed says so. Addresses with a password, local or private hosts, bad ports or wildcards are refused: exit code 2 if any was, after listing the others.
+    """
     env = _env(ctx)
-    site = sites.find(url)
     with _workspace(env) as ws:
-        account = ws.add_account(site.url, site.name)
-    env.stdout.print(f"Added {escape(account.url)} ({account.site}).")
+        results = checkup.add_accounts(ws, urls)
+    refused = [result.refusal for result in results if result.refusal is not None]
+    if len(urls) == 1 and refused:
+        raise refused[0]
+    for result in results:
+        account = result.account
+        if result.refusal is not None:
+            env.stderr.print(f"Refused: {escape(result.refusal.message)}", highlight=False)
+            env.stderr.print(f"  hint: {escape(result.refusal.hint)}", highlight=False)
+        elif account is not None and result.outcome is checkup.Listing.ADDED:
+            env.stdout.print(f"Added {escape(account.url)} ({account.site}).")
+        elif account is not None:
+            env.stdout.print(f"{escape(account.url)} is already listed ({account.site}).")
+    if refused:
+        raise UsageError(f"{len(refused)} of {len(urls)} addresses were refused; the others are listed",
+                         "correct the refused ones (see above) and add them again")
 
 
 @accounts_app.command("list")
-def accounts_list(ctx: typer.Context) -> None:
+def accounts_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array of {url, site, added_at}.")] = False,
+) -> None:
     """Show the listed accounts."""
     env = _env(ctx)
     with _workspace(env) as ws:
         accounts = ws.accounts()
+    if as_json:
+        env.write(json.dumps([{"url": a.url, "site": a.site, "added_at": a.added_at} for a in accounts], indent=2))
+        return
     if not accounts:
         env.stdout.print("No accounts listed yet: faceaudit accounts add URL")
     for account in accounts:
@@ -201,13 +241,16 @@ def accounts_list(ctx: typer.Context) -> None:
 
 
 @accounts_app.command("remove")
-def accounts_remove(ctx: typer.Context, url: str) -> None:
+def accounts_remove(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="The account's address, in any spelling `accounts add` takes.")],
+) -> None:
     """Stop checking an account (its past findings are deleted with it)."""
     env = _env(ctx)
     with _workspace(env) as ws:
-        if not ws.remove_account(url.strip()):
-            raise UsageError(f"{url} is not a listed account", "see them with: faceaudit accounts list")
-    env.stdout.print(f"Removed {escape(url)}.")
+        removed = checkup.remove_account(ws, url)
+    for account in removed:
+        env.stdout.print(f"Removed {escape(account.url)}.")
 
 
 # -- scan ------------------------------------------------------------------------------------
@@ -246,6 +289,10 @@ def scan_command(
     from faceaudit.report import terminal
 
     terminal.render(report, env.stdout)
+    if report.coverage.nothing_seen:  # the report says why, account by account; the exit code too
+        raise NothingSeen(f"none of your {len(report.accounts)} listed accounts could be seen: nothing was checked",
+                          "see each account's 'Crawl stopped' above, fix it (network, login wall, block) "
+                          "and run `faceaudit scan` again")
 
 
 class _ScanBar:

@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     ENGINE = 7  # face engine or model pack unavailable
     BROWSER = 8  # no usable Chromium
     WORKSPACE = 9  # workspace unreadable, locked or damaged
+    NOTHING_SEEN = 10  # a scan ran, but not one listed account could be seen: nothing was checked
     INTERRUPTED = 130
 
 
@@ -49,6 +50,14 @@ class EnrolmentRefused(FaceauditError):
 class NotEnrolled(FaceauditError):
     exit_code = ExitCode.ENROLMENT
     ref = "not-enrolled"
+
+
+class TemplateExists(FaceauditError):
+    """An enrolment that would replace the workspace's template without being told to: another
+    person's photos must never silently take the place of the user's own."""
+
+    exit_code = ExitCode.ENROLMENT
+    ref = "template-exists"
 
 
 class ImageRejected(FaceauditError):
@@ -90,3 +99,10 @@ class BrowserUnavailable(FaceauditError):
 class WorkspaceError(FaceauditError):
     exit_code = ExitCode.WORKSPACE
     ref = "workspace"
+
+
+class NothingSeen(FaceauditError):
+    """A scan that could see none of the listed accounts: its report cannot say anything."""
+
+    exit_code = ExitCode.NOTHING_SEEN
+    ref = "nothing-seen"

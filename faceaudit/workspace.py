@@ -124,6 +124,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         "007_scan_thresholds",
         "ALTER TABLE scans ADD COLUMN thresholds TEXT NOT NULL DEFAULT ''",
     ),
+    (
+        # The pages each account's crawl read, in order (CrawlResult.visited), as a JSON list.
+        "008_pages_visited",
+        "ALTER TABLE scan_accounts ADD COLUMN pages TEXT NOT NULL DEFAULT '[]'",
+    ),
 ]
 
 DEFAULT_RETENTION_DAYS = 90
@@ -457,10 +462,10 @@ class Workspace:
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO scan_accounts (scan_id, account_id, stop, stop_detail, pages_visited,"
-                " indexable, notes, done, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " indexable, notes, done, facts, pages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (scan_id, account_id, result.stop.value, result.detail, result.pages_visited,
                  None if result.indexable is None else int(result.indexable), json.dumps(result.notes), int(done),
-                 json.dumps(result.facts, sort_keys=True)),
+                 json.dumps(result.facts, sort_keys=True), json.dumps(result.visited)),
             )
 
     def recorded_urls(self, scan_id: int, account_id: int) -> set[str]:

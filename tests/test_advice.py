@@ -380,3 +380,9 @@ def test_only_a_professional_instagram_account_is_told_about_search_engines() ->
 
     assert "instagram-search-engines" in ids(professional)
     assert "instagram-search-engines" not in ids(personal)
+
+
+def test_a_site_that_already_keeps_image_crawlers_out_is_not_told_to() -> None:
+    told = advice_for("web", [finding("page_image")], True, {})
+    already = advice_for("web", [finding("page_image")], True, {"robots_txt_disallows_images": True})
+    assert "web-robots-images" in ids(told) and "web-robots-images" not in ids(already)

@@ -17,10 +17,16 @@ from faceaudit.crawl import sites
 from faceaudit.crawl.net import NetworkPolicy
 from faceaudit.demo.fixture import DemoFixture, build_demo_fixture
 from faceaudit.demo.server import FixtureServer
-from faceaudit.errors import ConsentRequired, FaceauditError, NotEnrolled, UsageError
+from faceaudit.errors import (
+    ConsentRequired,
+    FaceauditError,
+    NotEnrolled,
+    TemplateExists,
+    UsageError,
+)
 from faceaudit.report.model import ReportData
 from faceaudit.scan import ScanOptions
-from faceaudit.types import CrawlResult, ImageCandidate
+from faceaudit.types import CrawlResult, ImageCandidate, Template
 from faceaudit.workspace import Account, Workspace
 from tests.support import faceaudit, fixture_policy
 
@@ -152,16 +158,42 @@ def test_check_finds_the_person_in_a_reference_photo(scanned: dict[str, Any]) ->
     assert calls == [(1, 1)]
 
 
-def test_enrolling_again_replaces_the_template_and_add_extends_it(fixture: DemoFixture, tmp_path: Path) -> None:
+def test_enrolling_again_replaces_the_template_only_when_told_and_add_extends_it(
+    fixture: DemoFixture, tmp_path: Path,
+) -> None:
     photos = photo_files(fixture, tmp_path)
     with Workspace.open(tmp_path / "ws") as ws:
         consent.accept(ws, "--accept")
         first = checkup.enrol(ws, photos[:2], engine="dlib")
-        again = checkup.enrol(ws, photos[:1], engine="dlib")
+        with pytest.raises(TemplateExists, match="use --add to extend it or --replace to start over"):
+            checkup.enrol(ws, photos[2:], engine="dlib")
+        again = checkup.enrol(ws, photos[:1], engine="dlib", replace=True)
         added = checkup.enrol(ws, photos[1:], engine="auto", add=True)  # the template's engine, not auto's
     assert (first.new_faces, first.total_faces, first.replaced) == (2, 2, None)
     assert again.replaced is not None and len(again.replaced.faces) == 2 and again.total_faces == 1
     assert (added.engine, added.new_faces, added.total_faces, added.replaced) == ("dlib", 2, 3, None)
+
+
+def test_a_replacement_the_user_declines_changes_nothing(fixture: DemoFixture, tmp_path: Path) -> None:
+    photos = photo_files(fixture, tmp_path)
+    asked: list[int] = []
+
+    def decline(template: Template) -> bool:
+        asked.append(len(template.faces))
+        return False
+
+    with Workspace.open(tmp_path / "ws") as ws:
+        consent.accept(ws, "--accept")
+        checkup.enrol(ws, photos[:2], engine="dlib")
+        before = ws.template()
+        with pytest.raises(TemplateExists, match="nothing was replaced"):
+            checkup.enrol(ws, photos[2:], engine="dlib", replace=True, confirm_replace=decline)
+        after = ws.template()
+        replaced = checkup.enrol(ws, photos[2:], engine="dlib", replace=True, confirm_replace=lambda t: True)
+    assert asked == [2]
+    assert before is not None and after is not None
+    assert [f.photo_sha256 for f in after.faces] == [f.photo_sha256 for f in before.faces]
+    assert replaced.replaced is not None and replaced.total_faces == 1
 
 
 def test_forget_deletes_the_workspace_and_its_key(fixture: DemoFixture, tmp_path: Path) -> None:
@@ -196,6 +228,9 @@ CASES: list[tuple[str, Callable[[DemoFixture, Path], None], Callable[[Workspace,
     ("add to no template", lambda f, home: _consented(home),
      lambda ws, photo: checkup.enrol(ws, [photo], add=True), ["enroll", "--add", "PHOTO"],
      NotEnrolled, "--add needs an existing template"),
+    ("add and replace at once", _enrolled,
+     lambda ws, photo: checkup.enrol(ws, [photo], add=True, replace=True), ["enroll", "--add", "--replace", "PHOTO"],
+     UsageError, "--add and --replace cannot be used together"),
     ("scan before consent", lambda f, home: None,
      lambda ws, photo: checkup.scan(ws, ScanOptions(), progress=Watch()), ["scan"],
      ConsentRequired, "no consent recorded in this workspace"),

@@ -1,5 +1,6 @@
-"""The crawl stage's one vocabulary (crawl/sites/base.py): login walls, robots directives, page
-markup, small JSON helpers. Tested once here; a meta-test fails when a second copy appears."""
+"""The crawl stage's one vocabulary (crawl/vocabulary.py, and the outcomes in crawl/sites/base.py):
+login walls, robots directives, page markup, small JSON helpers. Tested once here; a meta-test
+fails when a second copy appears."""
 
 from __future__ import annotations
 
@@ -8,25 +9,23 @@ from pathlib import Path
 
 import pytest
 
-from faceaudit.crawl import harvest
+from faceaudit.crawl import harvest, vocabulary
 from faceaudit.crawl.harvest import PageHarvest
 from faceaudit.crawl.net import NetResponse
 from faceaudit.crawl.sites import base
-from faceaudit.crawl.sites.base import (
+from faceaudit.crawl.sites.base import json_body, outcome_for, page_indexable
+from faceaudit.crawl.vocabulary import (
     allows_indexing,
     as_dict,
     iso_utc,
-    json_body,
     jsonld_images,
-    outcome_for,
     page_head,
-    page_indexable,
     robots_directives,
 )
 from faceaudit.types import CrawlResult, StopReason
 
 CRAWL = Path(harvest.__file__).resolve().parent
-BASE = Path(base.__file__).resolve()
+HOMES = {Path(base.__file__).resolve(), Path(vocabulary.__file__).resolve()}
 
 
 # Robots directives --------------------------------------------------------------------------
@@ -99,7 +98,7 @@ NOT_LOGIN_PAGES = [
 
 @pytest.mark.parametrize("url", LOGIN_PAGES)
 def test_a_login_page_is_a_login_wall_for_every_caller(url: str) -> None:
-    assert base.is_login_url(url)
+    assert vocabulary.is_login_url(url)
     assert harvest._login_path([url])  # the browser's harvest
     result = CrawlResult()
     outcome_for(NetResponse(url, 302, {"location": url}, b""), result, "@alex")  # an API's redirect
@@ -111,7 +110,7 @@ def test_a_login_page_is_a_login_wall_for_every_caller(url: str) -> None:
 
 @pytest.mark.parametrize("url", NOT_LOGIN_PAGES)
 def test_other_pages_are_not_login_walls(url: str) -> None:
-    assert not base.is_login_url(url)
+    assert not vocabulary.is_login_url(url)
     assert not harvest._login_path([url])
 
 
@@ -159,8 +158,8 @@ LOGIN_WORDS = ("authwall", "signin", "sign-in", "sign_in", "log-in", "i/flow/log
 ROBOTS_WORDS = ("noimageindex", "max-image-preview", "unavailable_after")
 # The shared helpers; a function of the same name (with or without a leading underscore), or one
 # of the names the old copies had, is a copy.
-SHARED = {name.lstrip("_") for name, value in vars(base).items()
-          if callable(value) and getattr(value, "__module__", "") == base.__name__}
+SHARED = {name.lstrip("_") for module in (base, vocabulary) for name, value in vars(module).items()
+          if callable(value) and getattr(value, "__module__", "") == module.__name__}
 OLD_COPIES = {"_dict", "_obj", "_iso", "_meta", "_directives", "_json_or_none", "_jsonld_images", "_stop_reason"}
 
 
@@ -216,11 +215,11 @@ def test_the_copy_finder_accepts_the_shared_vocabulary_in_use() -> None:
 
 
 def test_the_crawl_package_has_one_copy_of_its_vocabulary() -> None:
-    modules = sorted(path for path in CRAWL.rglob("*.py") if path.resolve() != BASE)
+    modules = sorted(path for path in CRAWL.rglob("*.py") if path.resolve() not in HOMES)
     assert len(modules) > 10, modules
     found = {
         str(path.relative_to(CRAWL)): where
         for path in modules
         if (where := copies(path.read_text(encoding="utf-8"), adapter=path.parent.name == "sites"))
     }
-    assert found == {}, "use crawl/sites/base.py instead of a copy"
+    assert found == {}, "use crawl/vocabulary.py (or crawl/sites/base.py) instead of a copy"

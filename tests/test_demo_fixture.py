@@ -150,6 +150,8 @@ class _Page(HTMLParser):
 def test_the_website_page_uses_every_way_a_site_shows_an_image(fixture):
     page = _Page()
     page.feed(get(fixture, f"https://{WEBSITE_HOST}/").body.decode())
+    assert "/about/" in page.links  # the about page, read too: its portrait is on no other page
+    page.feed(get(fixture, f"https://{WEBSITE_HOST}/about/").body.decode())
     kinds = {"og:image", "twitter:image", "json-ld", "img", "srcset", "picture", "data-src",
              "css:background", "alt", "script"}
     assert kinds <= set(page.found), kinds - set(page.found)

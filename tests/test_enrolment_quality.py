@@ -3,7 +3,9 @@ a narrow reference set is accepted with advice."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -50,8 +52,10 @@ def _face(height: int = 120, score: float = 1.5, sharp: float = 200.0, points=FR
 
 
 def _photo(name: str = "me.jpg") -> ReferencePhoto:
+    """A photo whose bytes depend on its name: photos of different names are different photos."""
     buffer = io.BytesIO()
-    Image.new("RGB", (200, 200), (120, 100, 90)).save(buffer, "JPEG")
+    red, green, blue = hashlib.sha256(name.encode()).digest()[:3]
+    Image.new("RGB", (200, 200), (red, green, blue)).save(buffer, "JPEG")
     return ReferencePhoto(name, buffer.getvalue())
 
 
@@ -82,14 +86,47 @@ def test_more_than_twenty_photos_are_refused():
         build_template(FakeEngine(_face()), [_photo(f"me{i}.jpg") for i in range(21)])
 
 
-def _ref(frontal: float) -> ReferenceFace:
-    return ReferenceFace("me.jpg", "00", np.array([1, 0, 0, 0], np.float32), 1.5, 120, frontal)
+_PHOTO_NUMBERS = itertools.count(1)
+
+
+def _ref(frontal: float, sha256: str = "") -> ReferenceFace:
+    """A reference face; its photo's SHA-256 is unique unless given."""
+    sha256 = sha256 or f"{next(_PHOTO_NUMBERS):064x}"
+    return ReferenceFace("me.jpg", sha256, np.array([1, 0, 0, 0], np.float32), 1.5, 120, frontal)
 
 
 def test_a_narrow_reference_set_gets_advice_not_a_refusal():
     assert any("only 1 reference photo" in w for w in narrow_set_warnings([_ref(0.95)]))
-    assert any("straight at the camera" in w for w in narrow_set_warnings([_ref(0.95)] * 4))
+    assert any("straight at the camera" in w for w in narrow_set_warnings([_ref(0.95) for _ in range(4)]))
     assert narrow_set_warnings([_ref(0.95), _ref(0.6), _ref(0.9)]) == []
+
+
+def test_the_narrow_set_advice_counts_one_photo_enrolled_twice_once():
+    """A template from before duplicates were skipped may hold one photo twice: still one view."""
+    twice = [_ref(0.95, "ab" * 32), _ref(0.6, "ab" * 32), _ref(0.9)]
+    assert any("only 2 reference photo(s)" in w for w in narrow_set_warnings(twice))
+    assert not any("straight at the camera" in w for w in narrow_set_warnings([_ref(0.95, "cd" * 32)] * 4))
+
+
+def test_the_same_photo_twice_counts_once_and_the_advice_sees_it():
+    me, again = _photo("me.jpg"), _photo("me.jpg")
+    copy = ReferencePhoto("copy-of-me.jpg", me.data)  # another name, the same bytes
+    enrolment = build_template(FakeEngine(_face()), [me, again, copy, _photo("me2.jpg")])
+    assert [f.photo_name for f in enrolment.faces] == ["me.jpg", "me2.jpg"]
+    assert "skipped me.jpg: same photo as me.jpg" in enrolment.warnings
+    assert "skipped copy-of-me.jpg: same photo as me.jpg" in enrolment.warnings
+    assert any("only 2 reference photo(s)" in w for w in enrolment.warnings)
+
+
+def test_a_photo_already_in_the_template_is_skipped_and_nothing_new_is_refused():
+    engine = FakeEngine(_face())
+    (first,) = build_template(engine, [_photo("me.jpg")]).faces
+    added = build_template(engine, [ReferencePhoto("renamed.jpg", _photo("me.jpg").data), _photo("me2.jpg")], [first])
+    assert [f.photo_name for f in added.faces] == ["me2.jpg"]
+    assert "skipped renamed.jpg: same photo as me.jpg (already in the template)" in added.warnings
+    assert any("only 2 reference photo(s)" in w for w in added.warnings)
+    with pytest.raises(EnrolmentRefused, match="nothing to add: every photo given is already in the template"):
+        build_template(engine, [_photo("me.jpg")], [first])
 
 
 @needs_faces
@@ -116,11 +153,13 @@ def test_enrolling_one_photo_works_and_suggests_more(tmp_path, engine):
 
 
 @needs_faces
-def test_enrolling_again_replaces_the_template_and_says_so(tmp_path):
+def test_enrolling_again_replaces_the_template_only_when_told_and_says_so(tmp_path):
     faceaudit(tmp_path, "consent", "--accept")
     obama = FACES / "people/barack_obama"
     assert faceaudit(tmp_path, "enroll", "--engine", "dlib", str(obama / "obama.jpg"), str(obama / "obama2.jpg")).code == 0
-    again = faceaudit(tmp_path, "enroll", "--engine", "dlib", str(obama / "obama1.jpg"))
+    refused = faceaudit(tmp_path, "enroll", "--engine", "dlib", str(FACES / "people/joe_biden/biden.jpg"))
+    assert refused.code == ExitCode.ENROLMENT and "--replace to start over" in refused.err
+    again = faceaudit(tmp_path, "enroll", "--engine", "dlib", "--replace", "--yes", str(obama / "obama1.jpg"))
     assert again.code == 0, again.err
     assert "replaced the previous template (2 face(s)" in again.err
     assert "1 in the template" in again.out

@@ -370,7 +370,7 @@ def test_a_connection_failure_says_what_happened_and_how_to_go_on_offline(
 
     error = caught.value
     assert error.message.startswith("downloading insightface pack buffalo_l failed: "
-                                    "could not connect to github.com after 2 attempts")
+                                    "github.com refused the connection (2 attempts)")
     assert "\n" not in error.message
     assert error.hint.startswith("check your connection")
     assert "--model-dir PATH" in error.hint and "--engine sface" in error.hint

@@ -55,6 +55,22 @@ def test_each_example_url_goes_to_its_own_adapter(cls: type[Site]) -> None:
     assert type(sites.find(cls.example)) is cls
 
 
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda cls: cls.name)
+def test_each_example_is_already_in_the_canonical_form_accounts_add_stores(cls: type[Site]) -> None:
+    # The example is what a refusal's hint shows: copied, it is stored exactly as shown.
+    assert sites.canonical(cls.example) == cls.example
+    assert type(sites.account(cls.example)) is cls and sites.account(cls.example).account_url() == cls.example
+
+
+@pytest.mark.parametrize("name", fixtures.platform_names())
+def test_each_fixture_account_is_stored_by_its_own_adapter_in_a_form_that_is_stable(name: str) -> None:
+    fixture = fixtures.build(name)
+    stored = sites.canonical(fixture.account_url)
+    assert type(sites.find(stored)).name == name and sites.canonical(stored) == stored
+    if name != "gravatar":  # its fixture lists a mixed-case email address, stored lower-case
+        assert stored == fixture.account_url
+
+
 @pytest.mark.parametrize("cls", PLATFORMS, ids=lambda cls: cls.name)
 def test_no_other_platform_claims_or_refuses_an_example(cls: type[Site]) -> None:
     for other in PLATFORMS:

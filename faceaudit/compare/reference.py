@@ -36,6 +36,29 @@ def read_photos(paths: Sequence[Path]) -> list[ReferencePhoto]:
     return [ReferencePhoto(str(path), read_path(path)) for path in paths]
 
 
+def photo_sha256(photo: ReferencePhoto) -> str:
+    """What makes two reference photos the same photo: their bytes, whatever the files are called."""
+    return hashlib.sha256(photo.data).hexdigest()
+
+
+def distinct_photos(photos: Sequence[ReferencePhoto],
+                    existing: Sequence[ReferenceFace] = ()) -> tuple[list[ReferencePhoto], list[str]]:
+    """(`photos` without repeats of a photo given earlier or already in `existing`, a warning per
+    photo left out). The same photo twice is one view of the face, not two: counted twice it
+    would hide the advice that the template is narrow, and weigh that one view double."""
+    seen = {face.photo_sha256: f"{face.photo_name} (already in the template)" for face in existing}
+    kept: list[ReferencePhoto] = []
+    skipped: list[str] = []
+    for photo in photos:
+        digest = photo_sha256(photo)
+        if digest in seen:
+            skipped.append(f"skipped {photo.name}: same photo as {seen[digest]}")
+            continue
+        seen[digest] = photo.name
+        kept.append(photo)
+    return kept, skipped
+
+
 def reference_face(engine: FaceEngine, photo: ReferencePhoto) -> ReferenceFace:
     """The one usable face in `photo`, or EnrolmentRefused naming the photo and the reason."""
     try:
@@ -79,7 +102,7 @@ def reference_face(engine: FaceEngine, photo: ReferencePhoto) -> ReferenceFace:
         )
     return ReferenceFace(
         photo_name=Path(photo.name).name,
-        photo_sha256=hashlib.sha256(photo.data).hexdigest(),
+        photo_sha256=photo_sha256(photo),
         embedding=face.embedding,
         det_score=face.det_score,
         face_px=height,
@@ -98,23 +121,30 @@ def build_template(engine: FaceEngine, photos: Sequence[ReferencePhoto],
     """Reference faces for `photos`, checked to be one person together with `existing` ones."""
     if not photos:
         raise EnrolmentRefused("no reference photos given", "faceaudit enroll me1.jpg me2.jpg")
+    photos, skipped = distinct_photos(photos, existing)
+    if not photos:
+        raise EnrolmentRefused("nothing to add: every photo given is already in the template",
+                               "add other photos of you: other light, angles or years")
     if len(photos) + len(existing) > MAX_PHOTOS:
         raise EnrolmentRefused(f"at most {MAX_PHOTOS} reference photos are kept",
                                "choose the clearest, most varied ones")
     new = [reference_face(engine, photo) for photo in photos]
     check_one_person(engine, [*existing, *new])
-    return Enrolment(new, narrow_set_warnings([*existing, *new]))
+    return Enrolment(new, [*skipped, *narrow_set_warnings([*existing, *new])])
 
 
 def narrow_set_warnings(faces: Sequence[ReferenceFace]) -> list[str]:
-    """A template of one photo, or only straight-on faces, misses photos taken from the side."""
+    """A template of one photo, or only straight-on faces, misses photos taken from the side.
+    Photos are counted by their bytes: one photo enrolled twice (before duplicates were skipped)
+    is still one view of the face."""
     warnings = []
-    if len(faces) < 3:
+    photos = len({face.photo_sha256 for face in faces})
+    if photos < 3:
         warnings.append(
-            f"only {len(faces)} reference photo(s): 3 to 5 varied ones (lighting, angle, years) "
+            f"only {photos} reference photo(s): 3 to 5 varied ones (lighting, angle, years) "
             "find more of your photos; add them with `faceaudit enroll --add`"
         )
-    if len(faces) >= 2 and all(f.frontal >= NARROW_FRONTALNESS for f in faces):
+    if photos >= 2 and all(f.frontal >= NARROW_FRONTALNESS for f in faces):
         warnings.append(
             "every reference photo looks straight at the camera: add one or two with your head "
             "turned a little, so side views are recognised too"

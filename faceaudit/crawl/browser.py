@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from faceaudit.crawl.failures import Cause, classify, explain, seconds, without_errno
 from faceaudit.crawl.harvest import (
     MAX_IMAGES,
     MAX_REFUSALS,
@@ -282,7 +283,7 @@ class BrowserSession:
             except PlaywrightError as exc:
                 if visit.refused_navigations:
                     return stopped(url, visit, page, self.policy.timeout)
-                raise NetworkError(f"could not load {url}: {first_line(exc)}", "check the URL, or try again later.") from exc
+                raise self._load_failure(url, exc) from exc
             try:
                 page.wait_for_load_state("domcontentloaded", timeout=self.policy.timeout * 1000)
             except PlaywrightError:
@@ -316,6 +317,32 @@ class BrowserSession:
                 with contextlib.suppress(PlaywrightError):
                     open_page.close()
             self._pages.clear()
+
+    def _load_failure(self, url: str, exc: Exception) -> NetworkError:
+        """Why the page did not load, in the words crawl/net.py uses for the same cause
+        (crawl/failures.py), not Chromium's `net::ERR_…`. Chromium reaches every host through
+        the policy proxy, so a connection the proxy could not make shows in Chromium only as a
+        failed tunnel (https) or the proxy's error answer (http): the proxy's log says what happened."""
+        host = urlsplit(url).hostname or url
+        text = first_line(exc)
+        if "ERR_TUNNEL_CONNECTION_FAILED" in text or "ERR_HTTP_RESPONSE_CODE_FAILURE" in text:
+            text = self._proxy_failure(host) or text
+        cause, detail = classify(text)
+        if cause is Cause.OTHER:  # a refusal by the policy is already a sentence; else Chromium's words
+            return NetworkError(f"could not load {url}: {without_errno(text)}", "check the URL, or try again later.")
+        if cause is Cause.TIMEOUT:
+            detail = seconds(self.policy.timeout)
+        sentence, hint = explain(cause, host, detail)
+        return NetworkError(f"could not load {url}: {sentence}", hint)
+
+    def _proxy_failure(self, host: str) -> str:
+        """Why the proxy's latest connection to `host` was not made ("" if it was, or none was
+        tried). The log spans the session's visits: an older failure says nothing about this one."""
+        log = list(self._proxy.log) if self._proxy is not None else []
+        for target, outcome in reversed(log):
+            if target.rpartition(":")[0] == host:
+                return "" if outcome == "ok" else outcome
+        return ""
 
     def _guard_navigations(self, page: Page, visit: Visit) -> None:
         """Cancel the page's own out-of-scope navigations in the page, so its document stays.

@@ -109,6 +109,10 @@
     share, page, known, robots, truncated,
     jsonld: Array.from(document.querySelectorAll('script[type="application/ld+json"]')).map((s) => s.textContent),
     title: document.title, base: document.baseURI,
+    // Where the page's links lead, for the website adapter to visit the site's other pages
+    // (harvest.py keeps those in the account); capped like the images.
+    links: Array.from(document.querySelectorAll("a[href], area[href]")).slice(0, maxImages)
+      .map((a) => abs(a.getAttribute("href"))).filter((u) => u),
     // The page's visible words, for platform notices ("This content isn't available"); read in
     // memory by the adapter, never stored.
     text: (document.body ? document.body.innerText : "").replace(/\s+/g, " ").slice(0, 4000),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from faceaudit.crawl.net import AccountScope
-from faceaudit.crawl.sites.base import is_login_url, jsonld_images, parse_json
+from faceaudit.crawl.vocabulary import is_login_url, jsonld_images, parse_json
 from faceaudit.errors import NetworkError
 
 if TYPE_CHECKING:
@@ -21,6 +22,22 @@ if TYPE_CHECKING:
 # ever must not grow our memory or the JSON handed back from the page.
 MAX_IMAGES = 3000
 MAX_REFUSALS = 50
+MAX_OUTSIDE_LINKS = 50
+
+# Links to files, not pages: a crawler that follows links to read pages skips them.
+NOT_A_PAGE = re.compile(
+    r"\.(?:pdf|zip|gz|tgz|bz2|xz|7z|rar|tar|dmg|exe|msi|apk|iso|docx?|xlsx?|pptx?|od[tsp]|epub|"
+    r"csv|txt|xml|rss|atom|json|js|css|ics|vcf|jpe?g|png|gif|webp|avif|svg|ico|bmp|tiff?|heic|"
+    r"mp3|m4a|ogg|wav|flac|mp4|m4v|mov|webm|avi|mkv)$",
+    re.IGNORECASE,
+)
+# Ending a session, and the site's own admin (WordPress's login and dashboard links in every
+# footer), are never pages to read: a logged-out visitor has no session, and no admin page shows
+# more than a login form. `is_login_url` covers the other login pages.
+SESSION_PATH = re.compile(
+    r"/(?:logout|log-out|log_out|signout|sign-out|sign_out|logoff|wp-login\.php|wp-admin)(?:[/.?]|$)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,10 @@ class PageHarvest:
     # What the page tried and was refused, as sentences: downloads, popups, permission requests,
     # service workers, non-http(s) navigations, endless growth. The outcome of a hostile page.
     refusals: list[str] = field(default_factory=list)
+    # The page's links to other pages of the account (absolute, without fragments, in page order,
+    # each once; see `page_links`), and the first MAX_OUTSIDE_LINKS that leave it (never visited).
+    links: list[str] = field(default_factory=list)
+    outside_links: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -142,6 +163,7 @@ def page_harvest(dom: dict[str, Any], final_url: str, visit: Visit, capped: bool
             images[url] = HarvestedImage(url, found_by, alt, where)
         elif (alt and not first.alt) or (where and not first.context):  # og:image first, <img> later
             images[url] = HarvestedImage(url, first.found_by, first.alt or alt, first.context or where)
+    links, outside = page_links([str(u) for u in dom.get("links", [])], final_url, visit.scope)
     return PageHarvest(
         final_url=final_url,
         status=visit.status,
@@ -155,7 +177,43 @@ def page_harvest(dom: dict[str, Any], final_url: str, visit: Visit, capped: bool
         text=str(dom.get("text") or ""),
         login_prompt=bool(dom.get("login_prompt")),
         refusals=list(visit.refusals),
+        links=links,
+        outside_links=outside,
     )
+
+
+def page_links(hrefs: list[str], page_url: str, scope: AccountScope) -> tuple[list[str], list[str]]:
+    """(links to other pages of the account, links that leave it) among a page's `hrefs`.
+
+    A link that leaves the account (another host, or another path of the same host) is kept
+    only to be reported. Within the account, what is not a page to read is dropped: mailto:,
+    javascript: and other schemes, files (.pdf, .zip, images), login, logout and admin addresses, the
+    page itself, and the page itself with another query (`?sort=new`, `?replytocom=3`).
+    `rel=nofollow` links are kept: nofollow asks search engines not to credit the link, and a
+    scraper follows it like any other.
+    """
+    here = urlsplit(page_url)
+    inside: dict[str, None] = {}
+    outside: dict[str, None] = {}
+    for href in hrefs:
+        url = _clean(href)
+        if not url:
+            continue
+        if not scope.allows(url):
+            if len(outside) < MAX_OUTSIDE_LINKS:
+                outside[url] = None
+            continue
+        parts = urlsplit(url)
+        same_page = _site_host(parts.hostname) == _site_host(here.hostname) and parts.path.rstrip("/") == here.path.rstrip("/")
+        if same_page or NOT_A_PAGE.search(parts.path) or is_login_url(url) or SESSION_PATH.search(parts.path):
+            continue
+        inside[url] = None
+    return list(inside), list(outside)
+
+
+def _site_host(host: str | None) -> str:
+    """A host name as one site: lower case, without its `www.` (the twin is the same site)."""
+    return (host or "").lower().removeprefix("www.")
 
 
 def stopped(url: str, visit: Visit, page: Page, timeout: float) -> PageHarvest:

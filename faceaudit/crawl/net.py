@@ -30,6 +30,7 @@ import certifi
 import httpcore
 import httpx
 
+from faceaudit.crawl.failures import Cause, classify, explain, seconds, without_errno
 from faceaudit.errors import ExitCode, FaceauditError, NetworkError, OutOfScope, UsageError
 
 USER_AGENT = (
@@ -116,7 +117,7 @@ class NetworkPolicy:
         target = self.mapped(host)
         if target is not None:
             return target
-        literal = _ip_or_none(host)
+        literal = ip_literal(host)
         if literal is not None:
             if not is_public(literal):
                 raise OutOfScope(
@@ -124,7 +125,7 @@ class NetworkPolicy:
                     "faceaudit only fetches public addresses; use --resolve to map a test host.",
                 )
             return str(literal), port
-        if _looks_numeric(host):
+        if looks_numeric(host):
             # Browsers read `0x7f.1`, `2130706433` or `127.1` as IPv4 addresses; we do not guess.
             raise OutOfScope(
                 f"refused the ambiguous numeric host {host}",
@@ -138,12 +139,12 @@ class NetworkPolicy:
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as exc:
-            raise OutOfScope(f"could not resolve {host}: {exc}", "check the URL and your connection.") from exc
+            raise OutOfScope(*explain(Cause.NOT_FOUND, host)) from exc
         addresses = [str(info[4][0]) for info in infos]
         if not addresses:
             raise OutOfScope(f"{host} has no addresses", "check the URL.")
         for address in addresses:
-            ip = _ip_or_none(address)
+            ip = ip_literal(address)
             if ip is None or not is_public(ip):
                 raise OutOfScope(
                     f"{host} resolves to the non-public address {address}",
@@ -177,12 +178,12 @@ def is_public(ip: IPAddress) -> bool:
     `::ffff:127.0.0.1`, `::127.0.0.1`, `64:ff9b::7f00:1` (NAT64) and `2002:7f00:1::` (6to4)
     all lead to 127.0.0.1 somewhere, and some Python versions call several of them global.
     """
-    if not ip.is_global:
+    if not ip.is_global or ip.is_multicast:  # Python calls some multicast ranges global
         return False
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = _embedded_ipv4(ip)
         if embedded is not None:
-            return embedded.is_global
+            return embedded.is_global and not embedded.is_multicast
     return True
 
 
@@ -202,7 +203,8 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
-def _ip_or_none(text: str) -> IPAddress | None:
+def ip_literal(text: str) -> IPAddress | None:
+    """The address `text` is when it is an IP literal (IPv6 with or without brackets), else None."""
     try:
         return ipaddress.ip_address(text.strip("[]"))
     except ValueError:
@@ -212,9 +214,66 @@ def _ip_or_none(text: str) -> IPAddress | None:
 _NUMERIC_LABEL = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)", re.IGNORECASE)
 
 
-def _looks_numeric(host: str) -> bool:
+def looks_numeric(host: str) -> bool:
     """The WHATWG URL rule: a host whose last label is a number is an IPv4 address to a browser."""
     return bool(_NUMERIC_LABEL.fullmatch(host.rstrip(".").rpartition(".")[2]))
+
+
+def numeric_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a browser reads in a numeric host (WHATWG URL "IPv4 parser"): `2130706433`,
+    `0x7f.1` and `0177.0.0.1` are all 127.0.0.1. None when the host is not such a number.
+
+    Only to say which address a refused host points at: the policy refuses every numeric host
+    that is not four decimal numbers (`looks_numeric`), whatever it decodes to."""
+    parts = host.rstrip(".").split(".") if host else []
+    if not parts or len(parts) > 4:
+        return None
+    numbers = [_ipv4_number(part) for part in parts]
+    if any(number is None for number in numbers):
+        return None
+    *head, last = [number for number in numbers if number is not None]
+    if any(number > 255 for number in head) or last >= 256 ** (5 - len(parts)):
+        return None
+    value = last + sum(number << (8 * (3 - index)) for index, number in enumerate(head))
+    return ipaddress.IPv4Address(value)
+
+
+def _ipv4_number(part: str) -> int | None:
+    """One part of a numeric host: hexadecimal after 0x, octal after a leading 0, else decimal."""
+    text, base = part.lower(), 10
+    if text.startswith("0x"):
+        text, base = text[2:] or "0", 16
+    elif len(text) > 1 and text.startswith("0"):
+        text, base = text[1:], 8
+    try:
+        return int(text, base) if text.isalnum() and text.isascii() else None
+    except ValueError:
+        return None
+
+
+# Networks for one site's own machines (RFC 1918, RFC 6598 shared address space, RFC 4193).
+_PRIVATE_USE = tuple(ipaddress.ip_network(net) for net in
+                     ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"))
+
+
+def address_kind(ip: IPAddress) -> str:
+    """What `ip` is, in the words of a refusal: "public" (what `is_public` accepts), "loopback",
+    "private", "link-local", "multicast", "unspecified" or "reserved" (documentation, benchmark
+    and future ranges). An IPv6 address that carries an IPv4 one is what that one is.
+
+    Multicast is named even where `is_public` lets it through (Python calls 224.0.0.0/4 global):
+    no account lives at a multicast address."""
+    embedded = _embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else None
+    for address in (ip, embedded):
+        if address is None:
+            continue
+        kinds = (("loopback", address.is_loopback), ("link-local", address.is_link_local),
+                 ("multicast", address.is_multicast), ("unspecified", address.is_unspecified),
+                 ("private", any(address in net for net in _PRIVATE_USE)))
+        found = next((kind for kind, matches in kinds if matches), None)
+        if found is not None:
+            return found
+    return "public" if is_public(ip) else "reserved"
 
 
 _HOST = re.compile(r"(?:\*\.)?[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
@@ -237,7 +296,7 @@ def parse_resolve(entries: list[str]) -> dict[str, tuple[str, int]]:
                 f"--resolve {entry!r}: {host!r} is not a hostname",
                 "give a name like me.example.org, or *.example.org for all its subdomains.",
             )
-        ip = _ip_or_none(addr)
+        ip = ip_literal(addr)
         if ip is None or (("[" in addr or "]" in addr) and not (addr.startswith("[") and addr.endswith("]"))):
             raise UsageError(f"--resolve {entry!r}: {addr} is not an IP address")
         port = int(port_text)
@@ -557,7 +616,7 @@ class NetClient:
                 context.load_verify_locations(cafile=str(self.policy.ca_cert))
             except (OSError, ssl.SSLError) as exc:
                 raise UsageError(
-                    f"--ca-cert {self.policy.ca_cert}: cannot load it ({exc})",
+                    f"--ca-cert {self.policy.ca_cert}: cannot load it ({without_errno(str(exc)) or type(exc).__name__})",
                     "give a PEM file holding the certificate to trust.",
                 ) from exc
         return context
@@ -600,10 +659,7 @@ class NetClient:
             if response.status not in _REDIRECTS or not location:
                 return response
             target = self._checked(urljoin(response.url, location.strip()), fetch)
-        raise NetworkError(
-            f"{url[:160]} redirected more than {self.policy.max_redirects} times",
-            "the site may be sending visitors in a loop; try the address in a browser.",
-        )
+        raise NetworkError(*explain(Cause.REDIRECTS, url[:160], str(self.policy.max_redirects)))
 
     def _with_retries(self, url: httpx.URL, fetch: _Fetch, extra: dict[str, str]) -> NetResponse:
         attempt = 0
@@ -612,7 +668,7 @@ class NetClient:
                 response = self._exchange(url, fetch, extra)
             except httpx.TransportError as exc:
                 if attempt >= self.policy.retries or _is_certificate_error(exc):
-                    raise _transport_error(url, exc, attempt + 1) from exc
+                    raise _transport_error(url, exc, attempt + 1, self.policy.timeout) from exc
                 self._sleep(self.policy.backoff * 2**attempt)
                 attempt += 1
                 continue
@@ -673,7 +729,7 @@ class NetClient:
                         chunks.append(chunk)
             except httpx.TransportError as exc:
                 if sink is not None and size:  # part of the file is written: not retried here
-                    raise _transport_error(url, exc, 1) from exc
+                    raise _transport_error(url, exc, 1, self.policy.timeout) from exc
                 raise
         finally:
             response.close()
@@ -696,31 +752,23 @@ def _safe_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def _too_large(url: httpx.URL, cap: int) -> NetworkError:
-    return NetworkError(
-        f"{url} is too large (over {cap // 1024} KiB)",
-        "faceaudit caps downloads so one file cannot fill memory or disk.",
-    )
+    return NetworkError(*explain(Cause.TOO_LARGE, str(url), f"{cap // 1024} KiB"))
 
 
 def _is_certificate_error(exc: BaseException) -> bool:
-    return "CERTIFICATE_VERIFY_FAILED" in str(exc) or isinstance(exc.__context__, ssl.SSLCertVerificationError)
+    """A certificate we do not trust is not retried: it will not change in a second."""
+    return classify(exc)[0] is Cause.CERTIFICATE
 
 
-def _transport_error(url: httpx.URL, exc: httpx.TransportError, attempts: int) -> NetworkError:
-    host = url.host
-    if _is_certificate_error(exc):
-        return NetworkError(
-            f"the TLS certificate of {host} is not trusted: {exc}",
-            "for a local test server pass its certificate with --ca-cert.",
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        what, hint = "timed out", "the server is slow or unreachable; try again later."
-    elif isinstance(exc, httpx.ConnectError):
-        what, hint = "could not connect", "check your connection, or whether the site is up."
-    else:
-        what, hint = "the connection failed", "try again later."
-    tries = f" after {attempts} attempts" if attempts > 1 else ""
-    return NetworkError(f"{what} to {host}{tries}: {exc or type(exc).__name__}", hint)
+def _transport_error(url: httpx.URL, exc: httpx.TransportError, attempts: int, timeout: float) -> NetworkError:
+    """The failure in the words of crawl/failures.py (the browser uses the same), never the
+    socket's `[Errno …]`; how often it was tried when it was tried more than once."""
+    cause, detail = classify(exc)
+    if cause is Cause.TIMEOUT:
+        detail = seconds(timeout)
+    message, hint = explain(cause, url.host, detail)
+    tries = f" ({attempts} attempts)" if attempts > 1 else ""
+    return NetworkError(message + tries, hint)
 
 
 def _delay(number: float, now: float) -> float:

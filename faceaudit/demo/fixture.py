@@ -52,9 +52,10 @@ BOOST = ("1030", "friend-2.jpg", "someone_else")  # status id, its photo, whose 
 EXTRA_PLATFORMS = ["bluesky", "instagram", "github", "gravatar"]
 # Every platform the demo has an account on besides the website, in the order they are listed.
 DEMO_PLATFORMS = ["mastodon", *EXTRA_PLATFORMS]
-# Website slots a scraper takes (the smaller srcset candidate is not one of them).
+# Website slots a scraper takes (the smaller srcset candidate is not one of them); "about" is on
+# the about page, linked from the home page.
 WEBSITE_SLOTS = ["og", "twitter", "jsonld", "srcset_big", "picture", "picture_fallback",
-                 "lazy", "friends", "others", "background", "late"]
+                 "lazy", "friends", "others", "background", "late", "about"]
 
 
 @dataclass

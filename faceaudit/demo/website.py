@@ -1,9 +1,11 @@
-"""The demo person's personal website: one page using every way a site shows an image.
+"""The demo person's personal website: a home page using every way a site shows an image, and
+an about page linked from it.
 
-Everything is on the account page itself (the crawler visits no other page of a site): share
-images (og:image, twitter:image, JSON-LD Person.image), <img> with srcset, <picture>, a lazy
-data-src, a CSS background, alt text, and one photo added only once the visitor scrolls. The
-link to another person's profile is there to be ignored: no crawl may follow it.
+The home page has share images (og:image, twitter:image, JSON-LD Person.image), <img> with
+srcset, <picture>, a lazy data-src, a CSS background, alt text, and one photo added only once
+the visitor scrolls. The about page holds a portrait shown nowhere else on the site: the crawl
+finds it only by following the link, as a scraper would. The link to another person's profile
+is there to be ignored: no crawl may follow it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ PAGE = """<!doctype html>
 </style>
 </head><body>
 <h1>Alex Vega</h1>
-<p>Hello! Photos from my travels. My friend is <a href="https://social.example/@someone_else">@someone_else</a>.</p>
+<p>Hello! Photos from my travels. My friend is <a href="https://social.example/@someone_else">@someone_else</a>.
+More <a href="/about/">about me</a>.</p>
 <img src="{root}/images/{small}" srcset="{root}/images/{small} 1x, {root}/images/{srcset_big} 2x" alt="me, small">
 <picture><source media="(min-width: 600px)" srcset="{root}/images/{picture}" type="image/webp"><img src="{root}/images/{picture_fallback}" alt="me in WebP"></picture>
 <img class="lazy" data-src="{root}/images/{lazy}" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="lazy loaded">
@@ -51,6 +54,15 @@ PAGE = """<!doctype html>
 """
 
 
+ABOUT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>About Alex Vega</title></head><body>
+<h1>About me</h1>
+<img src="{root}/images/{about}" alt="Alex, a portrait">
+<p>I write about travel and rockets. <a href="/">Home</a></p>
+</body></html>
+"""
+
+
 def website_handler(photos: dict[str, Photo]) -> tuple[Handler, dict[str, str]]:
     """(handler, which photo each slot shows). `photos` is keyed by file name."""
     root = f"https://{HOST}"
@@ -67,15 +79,19 @@ def website_handler(photos: dict[str, Photo]) -> tuple[Handler, dict[str, str]]:
         "others": "group.jpg",
         "late": "holiday.jpg",
         "jsonld": "avatar.jpg",
+        "about": "mirror.jpg",  # on the about page only
     }
     jsonld = json.dumps({"@context": "https://schema.org", "@type": "Person", "name": "Alex Vega",
                          "image": f"{root}/images/{slots['jsonld']}"})
     page = PAGE.format(root=root, jsonld=jsonld.replace("</", "<\\/"),  # <script> is raw text: only "</" could end it
                        **{k: v for k, v in slots.items() if k != "jsonld"}).encode()
+    about = ABOUT.format(root=root, about=slots["about"]).encode()
 
     def handle(request: Request) -> Reply:
         if request.path == "/":
             return Reply(body=page)
+        if request.path == "/about/":
+            return Reply(body=about)
         if request.path.startswith("/images/"):
             photo = photos.get(request.path.removeprefix("/images/"))
             if photo is not None:

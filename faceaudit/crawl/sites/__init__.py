@@ -9,18 +9,24 @@ Adapters are found by listing this package: every module that defines `SITE` is 
 a platform is adding a module, with no list to edit. Platforms are tried in name order and the
 `catch_all` adapter (web) last; no platform's example may be claimed or refused by another
 (tests/test_registry.py), so the order between platforms does not decide where an account goes.
+
+`account(text)` is what `accounts add` uses: the address as a person typed it (`twitter.com/jack`,
+`@alex@mastodon.social`) made regular and checked (address.py), handed to its adapter, and stored
+in the adapter's one canonical form (`Site.account_url`); `find` takes an address as stored.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 
+from faceaudit.crawl.sites import address
 from faceaudit.crawl.sites.base import Site
 from faceaudit.errors import UsageError
 
 # Modules here that are shared vocabulary for the adapters, not adapters themselves.
-NOT_ADAPTERS = frozenset({"base", "rendered"})
+NOT_ADAPTERS = frozenset({"address", "base", "rendered"})
 
 
 def adapter_modules() -> list[str]:
@@ -60,3 +66,46 @@ def find(url: str) -> Site:
         f"{url!r} is not an account URL faceaudit understands",
         "give the full address of your profile, e.g. https://mastodon.social/@you or https://you.example.org/",
     )
+
+
+def account(text: str) -> Site:
+    """The adapter for an account address as a person typed it, with `.url` its canonical form
+    (one spelling per account, see `canonical`); a UsageError with the platform's example when it
+    is refused, by its form (address.py) or by its platform (`find`)."""
+    try:
+        url = address.normal_form(text)
+    except address.AddressRefused as refused:
+        example = _platform_example(address.without_credentials(text.strip()))
+        raise (refused.with_example(example) if example else refused) from None
+    site = find(_platform_https(url))
+    canonical_url = site.account_url()
+    return site if canonical_url == site.url else find(canonical_url)
+
+
+def canonical(text: str) -> str:
+    """The one address stored for the account at `text`: `https://Mastodon.Social/@Alex/`,
+    `@alex@mastodon.social` and `mastodon.social/@alex` are all `https://mastodon.social/@alex`."""
+    return account(text).url
+
+
+def _platform_https(url: str) -> str:
+    """`url` on https when it was typed with http and a platform takes it on https: platforms
+    serve their profiles on https, and some adapters' patterns take nothing else."""
+    if not url.startswith("http://"):
+        return url
+    secure = "https://" + url.removeprefix("http://")
+    taken = any(cls.pattern.match(secure) for cls in site_classes() if not cls.catch_all)
+    return secure if taken else url
+
+
+def _platform_example(text: str) -> str | None:
+    """The example of the platform a refused address was meant for (None: no platform's), so the
+    hint shows what that platform's accounts look like."""
+    url = text if "://" in text or text.lower().startswith("mailto:") else f"https://{text}"
+    url = re.sub(r"^([a-z]+://[^/?#]*?):[^/?#@]*(?=[/?#]|$)", r"\1", url, flags=re.IGNORECASE)  # any port
+    for cls in site_classes():
+        if cls.catch_all:
+            continue
+        if cls.pattern.match(url) or (cls.refuse is not None and cls.refuse.match(url)):
+            return cls.example
+    return None

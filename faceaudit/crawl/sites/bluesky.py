@@ -8,17 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from faceaudit.crawl.net import AccountScope, NetResponse
-from faceaudit.crawl.sites.base import (
-    CrawlContext,
-    Pager,
-    Site,
-    as_dict,
-    as_list,
-    is_http,
-    json_body,
-    json_or_none,
-    plain,
-)
+from faceaudit.crawl.sites.base import CrawlContext, Pager, Site, json_body, json_or_none
+from faceaudit.crawl.vocabulary import as_dict, as_list, is_http, plain
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
 API = "https://public.api.bsky.app/xrpc"
@@ -43,6 +34,10 @@ class Bluesky(Site):
     def __init__(self, url: str, match: re.Match[str]) -> None:
         super().__init__(url, match)
         self.actor = match["actor"].lower()
+
+    def account_url(self) -> str:
+        # A handle is a domain name, whatever its case; a DID's letters are lower-case.
+        return f"https://bsky.app/profile/{self.actor}"
 
     def scope(self) -> AccountScope:
         # The two read-only calls about one actor; every image comes from the CDNs.

@@ -77,6 +77,10 @@ class Facebook(RenderedProfile):
             self.profile_url = f"https://www.facebook.com/{self.user}"
             self.prefix = f"/{self.user}/"
 
+    def account_url(self) -> str:
+        # fb.com and the mobile hosts show the same profile; Facebook ignores a user name's case.
+        return self.profile_url if self.prefix == "/profile.php" else f"https://www.facebook.com/{self.user.lower()}"
+
     def scope(self) -> AccountScope:
         hosts = frozenset({"www.facebook.com", "facebook.com", "web.facebook.com", "m.facebook.com"})
         return AccountScope(hosts, (self.prefix,))

@@ -7,14 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from faceaudit.crawl.net import AccountScope, NetResponse
-from faceaudit.crawl.sites.base import (
-    CrawlContext,
-    Site,
+from faceaudit.crawl.sites.base import CrawlContext, Site, json_body, outcome_for
+from faceaudit.crawl.vocabulary import (
     allows_indexing,
     is_http,
     is_login_url,
-    json_body,
-    outcome_for,
     page_head,
     parse_json,
     plain,
@@ -52,6 +49,11 @@ class Flickr(Site):
         self.user = match["user"]
         self.nsid = self.user.upper() if NSID.fullmatch(self.user.upper()) else None
         self.profile = f"{ROOT}/photos/{self.user}/"
+
+    def account_url(self) -> str:
+        # `/people/` is the same account as `/photos/`; an NSID's `@N` is upper-case. A path alias
+        # keeps its case: that Flickr ignores it is not documented.
+        return f"{ROOT}/photos/{self.nsid or self.user}/"
 
     def scope(self) -> AccountScope:
         return AccountScope(frozenset({"www.flickr.com", "flickr.com"}),

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from faceaudit.crawl.net import AccountScope
-from faceaudit.crawl.sites.base import CrawlContext, Site, is_http, json_body
+from faceaudit.crawl.sites.base import CrawlContext, Site, json_body
+from faceaudit.crawl.vocabulary import is_http
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
 # github.com/<word> pages that are GitHub's own, not a user's or an organisation's profile.
@@ -42,6 +43,10 @@ class GitHub(Site):
     def canonical(self, url: str) -> str:
         # Avatars come in any size `s=`; the largest the profile page uses is AVATAR_SIZE.
         return _sized(url) if urlsplit(url).hostname == "avatars.githubusercontent.com" else url
+
+    def account_url(self) -> str:
+        # GitHub ignores a user name's case; `?tab=…` is a view of the same profile.
+        return f"https://github.com/{self.user.lower()}"
 
     def scope(self) -> AccountScope:
         return AccountScope(frozenset({"api.github.com"}), (f"/users/{self.user}/",))

@@ -7,14 +7,8 @@ import re
 from collections.abc import Iterator
 
 from faceaudit.crawl.net import AccountScope, NetResponse
-from faceaudit.crawl.sites.base import (
-    CrawlContext,
-    Site,
-    is_http,
-    is_login_url,
-    json_body,
-    outcome_for,
-)
+from faceaudit.crawl.sites.base import CrawlContext, Site, json_body, outcome_for
+from faceaudit.crawl.vocabulary import is_http, is_login_url
 from faceaudit.errors import OutOfScope
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 

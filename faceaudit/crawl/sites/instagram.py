@@ -7,17 +7,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from faceaudit.crawl.net import AccountScope
-from faceaudit.crawl.sites.base import (
-    CrawlContext,
-    Site,
+from faceaudit.crawl.sites.base import CrawlContext, Site, json_body, outcome_for
+from faceaudit.crawl.vocabulary import (
     allows_indexing,
     as_dict,
     as_list,
     is_http,
     is_login_url,
     iso_utc,
-    json_body,
-    outcome_for,
     page_head,
     plain,
 )
@@ -51,6 +48,9 @@ class Instagram(Site):
         self.user = match["user"].lower()  # usernames are case-insensitive; Instagram shows them lower-case
         self.profile = f"{ROOT}/{self.user}/"
         self.who = f"@{self.user} on Instagram"
+
+    def account_url(self) -> str:
+        return self.profile
 
     def scope(self) -> AccountScope:
         # The API path serves any username; only ever called here with this account's.

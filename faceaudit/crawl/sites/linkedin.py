@@ -48,6 +48,11 @@ class LinkedIn(RenderedProfile):
         self.user = match["user"]
         self.profile_url = f"https://www.linkedin.com/in/{self.user}/"
 
+    def account_url(self) -> str:
+        # Country hosts (uk.linkedin.com) show the same profile; LinkedIn ignores a public
+        # profile address's case.
+        return f"https://www.linkedin.com/in/{self.user.lower()}/"
+
     def scope(self) -> AccountScope:
         return AccountScope(frozenset({"www.linkedin.com", "linkedin.com"}), (f"/in/{self.user}/",))
 

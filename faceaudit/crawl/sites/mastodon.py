@@ -11,13 +11,11 @@ from faceaudit.crawl.sites.base import (
     CrawlContext,
     Pager,
     Site,
-    as_list,
-    is_http,
     json_body,
     json_or_none,
     outcome_for,
-    plain,
 )
+from faceaudit.crawl.vocabulary import as_list, is_http, plain
 from faceaudit.errors import UsageError
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
@@ -57,6 +55,10 @@ class Mastodon(Site):
                 f"{url} shows @{self.user}@{remote} through {self.host}, not on its own server",
                 f"list the account on its home server instead, e.g. https://{remote}/@{self.user}",
             )
+
+    def account_url(self) -> str:
+        # Mastodon matches user names whatever their case (`/@Gargron` is `/@gargron`).
+        return f"{self.root}/@{self.user.lower()}"
 
     def scope(self) -> AccountScope:
         return AccountScope(frozenset({self.host}), ("/api/v1/accounts/", f"/@{self.user}/"))

@@ -8,17 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from faceaudit.crawl.net import AccountScope
-from faceaudit.crawl.sites.base import (
-    CrawlContext,
-    Pager,
-    Site,
-    as_dict,
-    as_list,
-    is_http,
-    iso_utc,
-    json_body,
-    plain,
-)
+from faceaudit.crawl.sites.base import CrawlContext, Pager, Site, json_body
+from faceaudit.crawl.vocabulary import as_dict, as_list, is_http, iso_utc, plain
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
 ROOT = "https://www.reddit.com"
@@ -35,12 +26,16 @@ class Reddit(Site):
     )
     # A post, a comment, a community, a search, another tab of a profile; redd.it short links.
     refuse = re.compile(rf"https?://(?:{HOSTS}|redd\.it)(?:[/?#]|$)", re.IGNORECASE)
-    example = "https://www.reddit.com/user/alex"
+    example = "https://www.reddit.com/user/alex/"
 
     def __init__(self, url: str, match: re.Match[str]) -> None:
         super().__init__(url, match)
         self.user = match["user"]
         self.profile = f"{ROOT}/user/{self.user}/"
+
+    def account_url(self) -> str:
+        # `/u/` and the other hosts are the same profile; Reddit ignores a user name's case.
+        return f"{ROOT}/user/{self.user.lower()}/"
 
     def scope(self) -> AccountScope:
         base = f"/user/{self.user}"

@@ -7,14 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from faceaudit.crawl.net import AccountScope
-from faceaudit.crawl.sites.base import (
-    CrawlContext,
-    Site,
+from faceaudit.crawl.sites.base import CrawlContext, Site, outcome_for
+from faceaudit.crawl.vocabulary import (
     allows_indexing,
     as_dict,
     is_http,
     iso_utc,
-    outcome_for,
     page_head,
     parse_json,
     plain,
@@ -51,6 +49,9 @@ class TikTok(Site):
         self.user = match["user"].lower()  # TikTok usernames are lower-case
         self.profile = f"{ROOT}/@{self.user}"
         self.who = f"@{self.user} on TikTok"
+
+    def account_url(self) -> str:
+        return self.profile
 
     def scope(self) -> AccountScope:
         # `/@user/` also takes `/@user` itself (see AccountScope.allows), never `/@username2`.

@@ -64,6 +64,10 @@ class X(RenderedProfile):
         self.user = match["user"]
         self.profile_url = f"https://x.com/{self.user}"
 
+    def account_url(self) -> str:
+        # twitter.com is x.com now, and X ignores a user name's case.
+        return f"https://x.com/{self.user.lower()}"
+
     def scope(self) -> AccountScope:
         return AccountScope(frozenset({"x.com", "twitter.com"}), (f"/{self.user}/",))
 

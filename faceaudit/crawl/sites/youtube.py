@@ -10,14 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from faceaudit.crawl.net import AccountScope, NetResponse
-from faceaudit.crawl.sites.base import (
-    CrawlContext,
-    Site,
-    allows_indexing,
-    is_login_url,
-    outcome_for,
-    page_head,
-)
+from faceaudit.crawl.sites.base import CrawlContext, Site, outcome_for
+from faceaudit.crawl.vocabulary import allows_indexing, is_login_url, page_head
 from faceaudit.errors import OutOfScope
 from faceaudit.types import CrawlResult, ImageCandidate, ImageKind, StopReason
 
@@ -53,6 +47,10 @@ class YouTube(Site):
         self.channel_id: str | None = match["id"]
         self.path = f"/{match['handle']}" if match["handle"] else f"/channel/{self.channel_id}"
         self.who = f"youtube.com{self.path}"
+
+    def account_url(self) -> str:
+        # A tab is the same channel; handles are matched whatever their case, channel ids are not.
+        return ROOT + (self.path.lower() if self.channel_id is None else self.path)
 
     def canonical(self, url: str) -> str:
         # A video's stills: default (120x90), mqdefault (320x180), hqdefault (480x360), sddefault
