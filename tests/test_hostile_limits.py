@@ -53,15 +53,19 @@ def test_max_requests_ends_the_account_as_cap_and_says_which_limit(tmp_path: Pat
     with FixtureServer({"me.example": website()}) as server:
         set_up_demo_person(run_ok(home), Sites(server.sites, demo_photos.reference_photos(), ["https://me.example/"]),
                            tmp_path)
-        scan = faceaudit(home, "scan", *scan_network_args(server), "--max-requests", "3")
+        scan = faceaudit(home, "scan", *scan_network_args(server), "--max-requests", "5")
         fetched = image_fetches(server)
+        asked = {path for _, path in server.log}
     assert scan.code == 0, scan.err
-    assert "cap: stopped after 3 requests for this account (--max-requests 3)" in " ".join(scan.err.split())
-    assert len(fetched) == 3  # the page came through the browser; three images, then the cap
+    assert "cap: stopped after 5 requests for this account (--max-requests 5)" in " ".join(scan.err.split())
+    # The page came through the browser; robots.txt and sitemap.xml (the site walk) and three
+    # images are the five requests, then the cap.
+    assert {"/robots.txt", "/sitemap.xml"} <= asked
+    assert len(fetched) == 3
     report = json.loads(faceaudit(home, "report", "--json").out)
     (account,) = report["accounts"]
     assert account["stop"]["reason"] == "cap"
-    assert "--max-requests 3" in account["stop"]["detail"]
+    assert "--max-requests 5" in account["stop"]["detail"]
 
 
 def test_a_deadline_stops_the_scan_and_the_next_scan_finishes_it(tmp_path: Path, chromium) -> None:
