@@ -262,7 +262,9 @@ def check(ws: Workspace, photos: Sequence[Path], *, model_dir: Path | None = Non
 # -- forget ----------------------------------------------------------------------------------
 def forget(home: Path) -> list[KeyStore] | None:
     """Delete the workspace at `home` and destroy its keys (the key stores destroyed); None when
-    there is nothing at `home` to delete."""
+    there is nothing at `home` to delete. Only faceaudit's own files go (workspace.OWN_FILES);
+    refused (WorkspaceError) while a scan runs there, or when `home` is not a workspace."""
     if not home.exists():
         return None
-    return Workspace.open(home).forget()
+    with Workspace.open(home) as ws:
+        return ws.forget()

@@ -28,7 +28,8 @@ try:  # a Ctrl-C while the command line is still loading is an interruption, not
     from faceaudit import __version__, checkup, consent
     from faceaudit.environment import Environment
     from faceaudit.errors import ConsentRequired, FaceauditError, NothingSeen, UsageError
-    from faceaudit.workspace import Account, Workspace, default_home
+    from faceaudit.text import printable
+    from faceaudit.workspace import Account, Workspace, default_home, report_target
 except KeyboardInterrupt:
     raise SystemExit(ExitCode.INTERRUPTED) from None
 
@@ -67,7 +68,7 @@ def _workspace(env: Environment) -> Workspace:
 
 def _note(env: Environment) -> checkup.Note:
     """Where the checkup's messages go: one line each on stderr."""
-    return lambda text: env.stderr.print(escape(text))
+    return lambda text: env.stderr.print(escape(printable(text)))
 
 
 @app.callback()
@@ -237,7 +238,8 @@ def accounts_list(
     if not accounts:
         env.stdout.print("No accounts listed yet: faceaudit accounts add URL")
     for account in accounts:
-        env.stdout.print(f"{escape(account.url)}  [dim]({account.site}, added {account.added_at[:10]})[/dim]")
+        env.stdout.print(f"{escape(printable(account.url))}  "
+                         f"[dim]({escape(printable(account.site))}, added {escape(printable(account.added_at[:10]))})[/dim]")
 
 
 @accounts_app.command("remove")
@@ -260,7 +262,7 @@ def scan_command(
     resolve: Annotated[list[str] | None, typer.Option("--resolve", help="HOST=ADDR:PORT: connect to ADDR:PORT for HOST (repeatable; *.domain allowed).")] = None,
     ca_cert: Annotated[Path | None, typer.Option("--ca-cert", help="Trust this certificate for TLS (browser and HTTP).")] = None,
     no_dns: Annotated[bool, typer.Option("--no-dns", help="Fail every hostname not given with --resolve.")] = False,
-    max_images: Annotated[int, typer.Option(help="At most this many images per account.")] = 500,
+    max_images: Annotated[int, typer.Option("--max-images", min=1, help="At most this many images per account.")] = 500,
     max_pages: Annotated[int, typer.Option("--max-pages", min=1, help="At most this many pages (or API pages) per account.")] = 20,
     max_requests: Annotated[int, typer.Option("--max-requests", min=1, help="At most this many requests per account: pages, API calls, images, redirects and retries. The account's outcome then says `cap`.")] = 2000,
     deadline: Annotated[str, typer.Option("--deadline", help="Stop the scan after this long (e.g. 90s, 30m, 2h, or none); what was checked is kept and `faceaudit scan` continues.")] = "2h",
@@ -313,7 +315,7 @@ class _ScanBar:
         self.progress.stop()
 
     def account_started(self, account: Account) -> None:
-        self.progress.update(self.crawl, description=f"crawling {escape(account.url)}")
+        self.progress.update(self.crawl, description=f"crawling {escape(printable(account.url))}")
 
     def image_found(self, account: Account, candidate: ImageCandidate) -> None:
         self.found += 1
@@ -324,8 +326,9 @@ class _ScanBar:
         self.progress.update(self.analyse, advance=1)
 
     def account_finished(self, account: Account, result: CrawlResult) -> None:
+        # The detail can quote a page (a title, a redirect address): printable, like the report.
         detail = f": {result.detail}" if result.detail else ""
-        self.progress.console.print(f"{escape(account.url)}: {result.stop.value}{escape(detail)}")
+        self.progress.console.print(f"{escape(printable(account.url))}: {result.stop.value}{escape(printable(detail))}")
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -333,18 +336,20 @@ class _ScanBar:
 def report_command(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (docs/report-json.md).")] = False,
-    html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report to FILE.")] = None,
+    html: Annotated[str | None, typer.Option("--html", metavar="FILE", help="Also write a self-contained HTML report to FILE.")] = None,
     scan_id: Annotated[int | None, typer.Option("--scan", help="Report on this scan (default: the latest).")] = None,
     everything: Annotated[bool, typer.Option("--all", help="Every action, photo, source and change since the last scan, not just the first screen.")] = False,
 ) -> None:
     """How exposed you are and what to change first, ranked; then each account's photos and advice."""
     env = _env(ctx)
+    if html is not None:  # a bad target is refused before any work, not after it
+        report_target(html)
     with _workspace(env) as ws:
         report, extra = checkup.report(ws, scan_id)
     _render(env, report, as_json=as_json, html=html, extra=extra, everything=everything)
 
 
-def _render(env: Environment, report: ReportData, *, as_json: bool, html: Path | None,
+def _render(env: Environment, report: ReportData, *, as_json: bool, html: str | None,
             extra: dict[str, Any] | None = None, everything: bool = False) -> None:
     from faceaudit.report import html as html_report
     from faceaudit.report import jsonreport, terminal
@@ -353,7 +358,7 @@ def _render(env: Environment, report: ReportData, *, as_json: bool, html: Path |
         from faceaudit.workspace import write_private
 
         write_private(html, html_report.render(report).encode("utf-8"))
-        env.stderr.print(f"HTML report written to {escape(str(html))}")
+        env.stderr.print(f"HTML report written to {escape(printable(html))}")
     if as_json:
         data = jsonreport.to_dict(report)
         if extra:
@@ -387,11 +392,12 @@ def check_command(
     else:
         for result in results:
             if result.get("error"):
-                env.stdout.print(f"{escape(result['path'])}: [red]could not read[/red] — {escape(result['error'])}")
+                env.stdout.print(f"{escape(printable(result['path']))}: [red]could not read[/red] — "
+                                 f"{escape(printable(result['error']))}")
                 continue
             faces = result["faces"]
             verdicts = ", ".join(f"{f['verdict']} ({f['similarity']:.2f})" for f in faces) or "no face found"
-            env.stdout.print(f"{escape(result['path'])}: {verdicts}")
+            env.stdout.print(f"{escape(printable(result['path']))}: {verdicts}")
     if any(r.get("error") for r in results):
         raise typer.Exit(ExitCode.IMAGE)
 
@@ -435,6 +441,8 @@ def forget_command(
         env.stdout.print(f"Nothing to delete: {escape(str(home))} does not exist.")
         return
     env.stdout.print(f"Deleted everything in {escape(str(home))}: consent withdrawn.")
+    if home.exists():  # faceaudit deletes only its own files: the user's stay, and so does their folder
+        env.stdout.print(f"Left {escape(str(home))} in place: it holds files faceaudit did not make.")
     for store in keys:
         env.stdout.print(f"Destroyed the face template key in {escape(store.describe())}.")
 
@@ -464,13 +472,15 @@ def doctor_command(
 def demo_command(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Report JSON plus a `demo` section listing the fixture photos.")] = False,
-    html: Annotated[Path | None, typer.Option("--html", help="Also write the HTML report to FILE.")] = None,
+    html: Annotated[str | None, typer.Option("--html", metavar="FILE", help="Also write the HTML report to FILE.")] = None,
 ) -> None:
     """The whole checkup, offline, on a fictional person's built-in fixture accounts."""
     from faceaudit.demo.fixture import demo_platform_names
     from faceaudit.demo.run import run_demo
 
     env = _env(ctx)
+    if html is not None:  # a bad target is refused before the demo runs, not after
+        report_target(html)
     if not as_json:
         env.stderr.print(f"faceaudit demo: a fictional person's website and accounts on {demo_platform_names()}, "
                          "imitated on this machine.")
@@ -503,9 +513,11 @@ def _run(argv: list[str] | None, env: Environment) -> int:
     except FaceauditError as exc:
         if env.debug:
             traceback.print_exc(file=err.file)
-        err.print(f"[bold red]error[/bold red] {escape(f'[{exc.ref}]')}: {escape(exc.message)}", highlight=False)
+        # A message can quote what a page or a user typed: printable, so it stays one line.
+        err.print(f"[bold red]error[/bold red] {escape(f'[{exc.ref}]')}: {escape(printable(exc.message))}",
+                  highlight=False)
         if exc.hint:
-            err.print(f"  hint: {escape(exc.hint)}", highlight=False)
+            err.print(f"  hint: {escape(printable(exc.hint))}", highlight=False)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         err.print(SCAN_INTERRUPTED)

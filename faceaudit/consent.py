@@ -16,7 +16,7 @@ from importlib import resources
 from faceaudit.errors import ConsentRequired
 from faceaudit.workspace import DEFAULT_RETENTION_DAYS, ConsentRecord, Workspace, now
 
-VERSION = "1"
+VERSION = "2"  # faceaudit/data/consent-v2.txt; earlier texts stay as the record of what was agreed
 PURPOSE = "personal privacy checkup of the operator's own public photos"
 ATTESTATION = "The reference photos show the operator, and the listed accounts are the operator's own."
 

@@ -17,7 +17,7 @@ def checks(model_dir: Path | None = None, home: Path | None = None) -> list[dict
     home = (home or default_home()).expanduser()
     results: list[dict[str, Any]] = [
         {"name": "python", "ok": sys.version_info >= (3, 10), "detail": sys.version.split()[0]},
-        {"name": "workspace", "ok": True, "detail": str(home)},
+        workspace_state(home),
         template_key(home),
     ]
     try:
@@ -41,6 +41,17 @@ def checks(model_dir: Path | None = None, home: Path | None = None) -> list[dict
     name, why = choose_auto(model_dir)
     results.append({"name": "engine auto", "ok": True, "detail": f"would use {name}: {why}"})
     return results
+
+
+def workspace_state(home: Path) -> dict[str, Any]:
+    """Whether faceaudit can use `home` (`workspace.problem`: a shared or foreign folder, an empty,
+    damaged or foreign database), checked without creating or changing anything."""
+    from faceaudit.workspace import problem
+
+    refused = problem(home)
+    if refused is None:
+        return {"name": "workspace", "ok": True, "detail": str(home)}
+    return {"name": "workspace", "ok": False, "detail": f"{refused.message}; {refused.hint}"}
 
 
 def template_key(home: Path) -> dict[str, Any]:

@@ -270,7 +270,7 @@ def _crawl_all(accounts: list[Account], seen: dict[int, set[str]], options: Scan
         events.put(item)
 
     try:
-        with NetClient(options.policy) as net:
+        with NetClient(options.policy, stop=stop) as net:  # Ctrl-C ends a request under way at once
             ctx = CrawlContext(net=net, browser=browser, max_images=options.max_images,
                                max_pages=options.max_pages, max_scrolls=options.max_scrolls)
             for account in accounts:

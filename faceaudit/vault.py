@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import errno
 import os
 import re
 import secrets
@@ -261,6 +263,12 @@ def _write_key_file(path: Path, key: bytes) -> None:
         tmp.replace(path)
         _fsync_dir(path.parent)
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)  # no half-written key left behind
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise WorkspaceError(f"cannot write the face template key to {path}: the disk is full",
+                                 f"free some disk space (or set {KEY_DIR_ENV} to a folder on a disk with room) "
+                                 "and try again: nothing was changed") from exc
         raise WorkspaceError(f"cannot write the face template key to {path}: {exc.strerror}",
                              f"set {KEY_DIR_ENV} to a folder you can write to, outside the workspace") from exc
     finally:

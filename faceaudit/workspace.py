@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import json
 import os
 import sqlite3
+import stat
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +27,7 @@ import numpy as np
 import platformdirs
 
 from faceaudit import vault
-from faceaudit.errors import WorkspaceError
+from faceaudit.errors import UsageError, WorkspaceError
 from faceaudit.thresholds import Thresholds
 from faceaudit.types import (
     Analysis,
@@ -41,6 +44,12 @@ from faceaudit.types import (
 
 DB_NAME = "faceaudit.db"
 LOCK_NAME = "scan.lock"
+# Every file faceaudit makes in the workspace folder: the database, the files SQLite keeps
+# beside it, and the scan lock (the key lives elsewhere, vault.py; reports where the user says).
+# Opening restricts exactly these to 0600 and `forget` deletes exactly these: never another file.
+OWN_FILES = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal", LOCK_NAME)
+FOLDER_HINT = "set FACEAUDIT_HOME (or --home) to a new or empty folder of your own"
+MOVE_ASIDE_HINT = "move it aside (or delete it) to start a new workspace there"
 
 # Numbered migrations: append only. Each runs once, in order, recorded in schema_migrations.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -149,7 +158,8 @@ def peek_id(home: Path) -> str | None:
     if not path.is_file():
         return None
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        # immutable: a look leaves no -wal or -shm behind (the id is written once, when the workspace is made)
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
         try:
             row = db.execute("SELECT value FROM settings WHERE name = 'workspace_id'").fetchone()
         finally:
@@ -157,6 +167,120 @@ def peek_id(home: Path) -> str | None:
     except sqlite3.Error:
         return None  # not a workspace yet, or one from before its key existed
     return None if row is None else str(row[0])
+
+
+def problem(home: Path) -> WorkspaceError | None:
+    """Why `home` cannot be used as a workspace, or None when it can: the checks `Workspace.open`
+    makes before it changes anything, made here without creating or changing a file (`doctor`)."""
+    home = home.expanduser()
+    path = home / DB_NAME
+    try:
+        _check_folder(home)
+        _check_files(home)
+        if not path.exists():
+            return None
+        # immutable: reading must not leave a -wal or -shm behind (the schema is in the file itself)
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            _check_schema(db, path)
+        finally:
+            db.close()
+    except WorkspaceError as refused:
+        return refused
+    except sqlite3.DatabaseError as exc:
+        return _unopenable(path, exc)
+    except OSError as exc:
+        return _unusable_folder(home, exc)
+    return None
+
+
+def _check_folder(home: Path) -> None:
+    """The folder is new, empty, or already a workspace, and the user's own and unshared: opening
+    makes it 0700, which must never happen to /tmp, another user's folder or the user's documents."""
+    try:
+        info = home.stat()  # a link to a folder is judged by the folder
+    except FileNotFoundError:
+        return  # `open` makes it
+    if not stat.S_ISDIR(info.st_mode):
+        raise WorkspaceError(f"the workspace {home} is not a folder", FOLDER_HINT)
+    if info.st_uid != os.getuid():
+        raise WorkspaceError(f"the folder {home} belongs to another user: faceaudit keeps its workspace "
+                             "only in a folder of your own", FOLDER_HINT)
+    if info.st_mode & (stat.S_IWOTH | stat.S_ISVTX):
+        own = os.path.lexists(home / DB_NAME)  # a workspace whose folder was opened up: say how to close it
+        raise WorkspaceError(f"the folder {home} is shared (anyone may write to it, like /tmp): faceaudit "
+                             "would make it private to you",
+                             f"if it is your workspace, make it private (chmod 700 {home}); else {FOLDER_HINT}"
+                             if own else FOLDER_HINT)
+    if os.path.lexists(home / DB_NAME):
+        return  # an existing workspace: files the user put beside it are theirs, left alone
+    foreign = sorted(p.name for p in home.iterdir() if p.name not in OWN_FILES)
+    if foreign:
+        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
+        raise WorkspaceError(f"the folder {home} holds files that are not faceaudit's ({foreign[0]!r}{more}): "
+                             "it is not a faceaudit workspace", FOLDER_HINT)
+
+
+def _check_files(home: Path) -> None:
+    """faceaudit's own files are regular files, and the database is not empty: a link would let
+    opening or `forget` reach outside the folder, a FIFO would hang it, and SQLite would silently
+    make a new workspace of a 0-byte database, orphaning the key of the template it held."""
+    for name in OWN_FILES:
+        path = home / name
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            raise WorkspaceError(f"{path} is a symbolic link: faceaudit does not follow links in its workspace",
+                                 f"put the file itself there instead of the link, or {MOVE_ASIDE_HINT}")
+        if not stat.S_ISREG(info.st_mode):
+            raise WorkspaceError(f"{path} is not a regular file", MOVE_ASIDE_HINT)
+        if name == DB_NAME and info.st_size == 0:
+            raise WorkspaceError(f"the workspace database {path} is empty (0 bytes): it is damaged, or was "
+                                 "never a faceaudit workspace", MOVE_ASIDE_HINT)
+
+
+def _check_schema(db: sqlite3.Connection, path: Path) -> None:
+    """An SQLite database with tables but no migrations is another program's: never migrate it.
+    (No tables at all is a workspace whose making was interrupted: it is made again.)"""
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if tables and "schema_migrations" not in tables:
+        raise WorkspaceError(f"{path} is an SQLite database, but not a faceaudit workspace", MOVE_ASIDE_HINT)
+
+
+def _unopenable(path: Path, exc: sqlite3.DatabaseError) -> WorkspaceError:
+    if _disk_full(exc):
+        return _write_failed(path, exc)
+    return WorkspaceError(f"the workspace database at {path} cannot be opened: {exc}",
+                          "if it is damaged, move it aside (or run `faceaudit forget`) and start again")
+
+
+def _unusable_folder(home: Path, exc: OSError) -> WorkspaceError:
+    return WorkspaceError(f"cannot use the workspace folder {home}: {exc.strerror}",
+                          "set FACEAUDIT_HOME to a folder you can write to")
+
+
+def _disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return "disk is full" in str(exc)  # SQLite's SQLITE_FULL: "database or disk is full"
+
+
+def _storage_failure(exc: sqlite3.DatabaseError) -> bool:
+    """A write SQLite could not make (disk full, I/O error, read-only, locked, damaged file), as
+    opposed to a mistake in faceaudit's SQL (constraints, misuse), which stays a bug."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
+
+
+def _write_failed(path: Path, exc: BaseException, *, undone: bool = True) -> WorkspaceError:
+    """A failed write as one line and a hint; `undone`: it was rolled back, so nothing is half-written."""
+    full = _disk_full(exc)
+    reason = "the disk is full" if full else (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc))
+    fix = ("free some disk space (or set FACEAUDIT_HOME to a folder on a disk with room)" if full
+           else "check that the disk holding it is writable and healthy")
+    then = "and try again: nothing was changed" if undone else "and run the command again"
+    return WorkspaceError(f"could not write to the workspace database {path}: {reason}", f"{fix} {then}")
 
 
 @dataclass(frozen=True)
@@ -189,38 +313,48 @@ class Workspace:
     # -- opening ---------------------------------------------------------------------------
     @classmethod
     def open(cls, home: Path | None = None) -> Workspace:
+        """The workspace in `home`, made there when the folder is new or empty. A folder that is
+        shared, another user's, or full of other things, and a database that is a link, empty
+        or another program's, are refused (`problem`) before anything is changed."""
         home = (home or default_home()).expanduser()
         try:
+            _check_folder(home)
+            _check_files(home)
             home.mkdir(mode=0o700, parents=True, exist_ok=True)
             home.chmod(0o700)
             old_umask = os.umask(0o077)
             try:
                 db = sqlite3.connect(home / DB_NAME, timeout=10, isolation_level=None)
-                db.row_factory = sqlite3.Row
-                db.execute("PRAGMA journal_mode = WAL")
-                db.execute("PRAGMA synchronous = FULL")
-                db.execute("PRAGMA secure_delete = ON")
-                db.execute("PRAGMA foreign_keys = ON")
-                workspace = cls(home, db)
-                workspace._migrate()
-                try:
-                    workspace._seal_plain_rows()
-                except WorkspaceError:
-                    db.close()
-                    raise
             finally:
                 os.umask(old_umask)
-            workspace._restrict_files()
+            try:
+                workspace = cls._prepare(home, db)
+            except BaseException:
+                db.close()
+                raise
         except sqlite3.DatabaseError as exc:
-            raise WorkspaceError(
-                f"the workspace database at {home / DB_NAME} cannot be opened: {exc}",
-                "if it is damaged, move it aside (or run `faceaudit forget`) and start again",
-            ) from exc
+            raise _unopenable(home / DB_NAME, exc) from exc
         except OSError as exc:
-            raise WorkspaceError(
-                f"cannot use the workspace folder {home}: {exc.strerror}",
-                "set FACEAUDIT_HOME to a folder you can write to",
-            ) from exc
+            raise _unusable_folder(home, exc) from exc
+        return workspace
+
+    @classmethod
+    def _prepare(cls, home: Path, db: sqlite3.Connection) -> Workspace:
+        """Check, configure and migrate a newly connected database; its files made 0600."""
+        old_umask = os.umask(0o077)
+        try:
+            _check_schema(db, home / DB_NAME)  # before the first write: another program's database stays as it was
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = FULL")
+            db.execute("PRAGMA secure_delete = ON")
+            db.execute("PRAGMA foreign_keys = ON")
+            workspace = cls(home, db)
+            workspace._migrate()
+            workspace._seal_plain_rows()
+        finally:
+            os.umask(old_umask)
+        workspace._restrict_files()
         return workspace
 
     def close(self) -> None:
@@ -303,36 +437,66 @@ class Workspace:
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _restrict_files(self) -> None:
-        for path in self.home.iterdir():
-            if path.is_file():
+        """faceaudit's own files 0600, and only those: another file in the folder is the user's,
+        and a link is never followed (its target may be anywhere)."""
+        for name in OWN_FILES:
+            path = self.home / name
+            try:
+                info = path.lstat()
+            except FileNotFoundError:
+                continue
+            if stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) != 0o600:
                 path.chmod(0o600)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
+        """One atomic write. A write SQLite cannot make (a full disk, an I/O error, a locked or
+        read-only file) is rolled back and ends as a WorkspaceError with a hint, never a traceback."""
         try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                self.db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        except sqlite3.DatabaseError as exc:
+            if not _storage_failure(exc):
+                raise
+            raise _write_failed(self.home / DB_NAME, exc) from exc
+
+    def _rollback(self) -> None:
+        """Undo the open transaction, unless SQLite already has (it does after some errors, a full
+        disk among them, and a second ROLLBACK would hide the first error behind its own)."""
+        if self.db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
 
     @contextlib.contextmanager
     def scan_lock(self) -> Iterator[None]:
         """One scan at a time per workspace; the lock dies with the process (kill -9 included)."""
+        with self._lock(WorkspaceError(
+            "another faceaudit scan is running on this workspace",
+            "wait for it to finish, or stop it; a stopped scan resumes with `faceaudit scan`",
+        )):
+            yield
+
+    @contextlib.contextmanager
+    def _lock(self, busy: WorkspaceError) -> Iterator[None]:
+        """The workspace's lock (fcntl on scan.lock), held while the block runs; `busy` is raised
+        at once when another holder (a scan, in this process or another) has it."""
         old_umask = os.umask(0o077)
         try:
             handle = (self.home / LOCK_NAME).open("w")
+        except OSError as exc:
+            raise _unusable_folder(self.home, exc) from exc
         finally:
             os.umask(old_umask)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             handle.close()
-            raise WorkspaceError(
-                "another faceaudit scan is running on this workspace",
-                "wait for it to finish, or stop it; a stopped scan resumes with `faceaudit scan`",
-            ) from exc
+            raise busy from exc
         try:
             yield
         finally:
@@ -532,19 +696,36 @@ class Workspace:
     # -- forget ------------------------------------------------------------------------------
     def forget(self) -> list[vault.KeyStore]:
         """Delete everything: rows overwritten (secure_delete), WAL truncated, file vacuumed,
-        the files themselves removed, and the template's key destroyed. Returns where the key was."""
+        faceaudit's own files removed (OWN_FILES: never another file), the folder too when
+        nothing else is left in it, and the template's key destroyed. Returns where the key was.
+        Refused while a scan holds the lock: deleting its rows from under it would break it."""
         workspace_id = self.id
-        with self.transaction() as db:
-            for table in ("findings", "images", "scan_accounts", "scans", "reference_faces",
-                          "template", "accounts", "consent", "settings"):
-                db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-        self._scrub()
-        self.db.close()
-        for path in self.home.iterdir():
-            if path.is_file():
-                path.unlink()
+        with self._lock(WorkspaceError(
+            "a faceaudit scan is running on this workspace: nothing was deleted",
+            "stop the scan (Ctrl-C) or let it finish, then run `faceaudit forget` again",
+        )):
+            with self.transaction() as db:
+                for table in ("findings", "images", "scan_accounts", "scans", "reference_faces",
+                              "template", "accounts", "consent", "settings"):
+                    db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            try:
+                self._scrub()
+            except sqlite3.DatabaseError as exc:  # the rows are overwritten, but the file is not yet compacted
+                raise _write_failed(self.home / DB_NAME, exc, undone=False) from exc
+            self.db.close()
+            self._remove_own_files()
+        with contextlib.suppress(OSError):  # not empty: what is left is not faceaudit's to delete
+            self.home.rmdir()
         self._vault = None
         return vault.destroy(workspace_id)
+
+    def _remove_own_files(self) -> None:
+        try:
+            for name in OWN_FILES:
+                (self.home / name).unlink(missing_ok=True)  # a link would go, never its target
+        except OSError as exc:
+            raise WorkspaceError(f"could not delete {exc.filename}: {exc.strerror}",
+                                 "make the workspace folder writable by you, then run `faceaudit forget` again") from exc
 
 
 def finding_from_row(row: sqlite3.Row, thumbnail: bytes | None) -> Finding:
@@ -555,16 +736,53 @@ def finding_from_row(row: sqlite3.Row, thumbnail: bytes | None) -> Finding:
                    thumbnail=thumbnail)
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Write a file the user asked for (a report): 0600, next to its target, fsynced, renamed."""
-    path = path.expanduser()
-    tmp = path.with_name(f".{path.name}.tmp")
+def report_target(path: str | os.PathLike[str]) -> Path:
+    """Where a file the user asked for (`--html FILE`) may go: an existing regular file (replaced)
+    or a new name in an existing folder. Anything else is refused before any work is done: the
+    rename that writes the report would replace a device node, FIFO or socket with a regular file
+    (as root, `--html /dev/null` would destroy /dev/null), and a folder, "" or "." fail half-way.
+    A symlink is judged by what it points at. Refusals are usage errors (exit 2)."""
+    raw = os.fspath(path)
+    hint = "give the name of a new or regular file in an existing folder, e.g. --html report.html"
+    if not raw.strip():
+        raise UsageError("no file name given for the report", hint)
+    if raw.replace(os.sep, "/").rsplit("/", 1)[-1] in ("", ".", ".."):  # "out/", ".", "..", "a/."
+        raise UsageError(f"{raw} names a folder, not a file", hint)
+    target = Path(raw).expanduser()
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        mode: int | None = target.stat().st_mode  # follows symlinks: a link to /dev/null is /dev/null
+    except OSError:
+        mode = None  # nothing there (or a dangling link, which the rename replaces)
+    if mode is not None and not stat.S_ISREG(mode):
+        raise UsageError(f"{target} is {_file_kind(mode)}, not a file a report can be written to", hint)
+    folder = target.parent
+    if not folder.is_dir():
+        where = "is not a folder" if folder.exists() else "does not exist"
+        raise UsageError(f"the folder {folder} {where}", f"create it first, or {hint}")
+    return target
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def write_private(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write a file the user asked for (a report): 0600, next to its target, fsynced, renamed.
+    The target is checked by `report_target` first; the temporary file has a fresh name, so
+    nothing already next to the target is opened or truncated."""
+    target = report_target(path)
+    tmp: Path | None = None
+    try:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        tmp = Path(name)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        tmp.replace(path)
+        tmp.replace(target)
     except OSError as exc:
-        raise WorkspaceError(f"cannot write {path}: {exc.strerror}", "choose a folder you can write to") from exc
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise WorkspaceError(f"cannot write {target}: {exc.strerror}", "choose a folder you can write to") from exc

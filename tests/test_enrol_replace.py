@@ -89,11 +89,12 @@ def test_replace_in_a_script_needs_yes(home: Path, photos: list[str]) -> None:
 
 
 def test_replace_on_an_empty_workspace_just_enrols(tmp_path: Path, photos: list[str]) -> None:
-    assert faceaudit(tmp_path, "consent", "--accept").code == 0
-    result = faceaudit(tmp_path, "enroll", "--engine", "dlib", "--replace", photos[0])  # nothing to ask about
+    home = tmp_path / "ws"  # tmp_path holds the photos: a folder with other files is no workspace
+    assert faceaudit(home, "consent", "--accept").code == 0
+    result = faceaudit(home, "enroll", "--engine", "dlib", "--replace", photos[0])  # nothing to ask about
     assert result.code == 0, result.err
     assert "replaced" not in result.err
-    assert template_photos(tmp_path) == ["alex-portrait.jpg"]
+    assert template_photos(home) == ["alex-portrait.jpg"]
 
 
 def test_add_and_replace_together_is_a_usage_error(home: Path, photos: list[str]) -> None:
@@ -104,15 +105,16 @@ def test_add_and_replace_together_is_a_usage_error(home: Path, photos: list[str]
 
 
 def test_the_same_photo_twice_counts_once(tmp_path: Path, photos: list[str]) -> None:
-    assert faceaudit(tmp_path, "consent", "--accept").code == 0
+    home = tmp_path / "ws"  # tmp_path holds the photos: a folder with other files is no workspace
+    assert faceaudit(home, "consent", "--accept").code == 0
     copy = tmp_path / "copy.jpg"
     copy.write_bytes(Path(photos[0]).read_bytes())
-    result = faceaudit(tmp_path, "enroll", "--engine", "dlib", photos[0], photos[0], str(copy))
+    result = faceaudit(home, "enroll", "--engine", "dlib", photos[0], photos[0], str(copy))
     assert result.code == 0, result.err
     assert "Enrolled 1 reference face(s)" in result.out
     assert f"skipped {copy}: same photo as {photos[0]}" in result.err
     assert "only 1 reference photo(s)" in result.err  # the advice counts photos, not file names
-    assert template_photos(tmp_path) == ["alex-portrait.jpg"]
+    assert template_photos(home) == ["alex-portrait.jpg"]
 
 
 def test_add_skips_a_photo_already_in_the_template(home: Path, photos: list[str]) -> None:

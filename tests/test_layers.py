@@ -19,6 +19,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "faceaudit.types": {"faceaudit"},
     "faceaudit.errors": {"faceaudit"},
     "faceaudit.thresholds": {"faceaudit"},
+    "faceaudit.text": {"faceaudit"},  # printable(): every floor that prints may use it
     "faceaudit.vault": {"faceaudit.workspace", "faceaudit.compare", "faceaudit.crawl", "faceaudit.report", *STAGES},
     "faceaudit.workspace": {"faceaudit.compare", "faceaudit.crawl", "faceaudit.report", *STAGES},
     "faceaudit.crawl": {"faceaudit.workspace", "faceaudit.compare", "faceaudit.report", *STAGES},

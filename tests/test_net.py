@@ -18,7 +18,6 @@ from typing import Any
 from unittest import mock
 from urllib.parse import unquote, urlsplit
 
-import httpcore
 import httpx
 import pytest
 import trustme
@@ -208,12 +207,12 @@ def test_dns_is_asked_once_per_host_and_the_checked_address_is_the_one_connected
         asked.append(host)
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
 
-    def connect(self: Any, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
-        connected.append((host, port))
-        raise httpcore.ConnectError("no network in tests")
+    def connect(self: Any, address: tuple[str, int]) -> Any:
+        connected.append(address)
+        raise OSError("no network in tests")
 
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
-    monkeypatch.setattr(httpcore.SyncBackend, "connect_tcp", connect)
+    monkeypatch.setattr(socket.socket, "connect", connect)  # the lowest layer: no connection is made
     sleeps = Sleeps()
     with NetClient(NetworkPolicy(min_interval=0, retries=1, backoff=0), sleep=sleeps) as net:
         with pytest.raises(NetworkError, match=r"could not connect to cdn.example: no network in tests \(2 attempts\)"):
@@ -733,12 +732,13 @@ def ipv4_spellings(n: int) -> list[str]:
 @property_settings
 @given(st.integers(0, 2**32 - 1))
 @example(0x7F000001)
+@example(0xE0000000)  # 224.0.0.0: multicast, which Python calls global
 def test_non_canonical_ipv4_spellings_are_refused_without_any_lookup(n: int) -> None:
     dns = mock.Mock(side_effect=AssertionError("looked up"))
     with mock.patch.object(socket, "getaddrinfo", dns):
         for spelling in ipv4_spellings(n):
             if spelling == f"{ipaddress.IPv4Address(n)}.":  # a trailing dot is the canonical address
-                assert allowed(NetworkPolicy(), f"http://{spelling}/") == ipaddress.IPv4Address(n).is_global
+                assert allowed(NetworkPolicy(), f"http://{spelling}/") == expected_public(ipaddress.IPv4Address(n))
                 continue
             with pytest.raises(OutOfScope):
                 NetworkPolicy(allow_dns=True).check_url(f"http://{spelling}/")

@@ -51,7 +51,7 @@ def test_a_damaged_database_is_a_clear_workspace_error(tmp_path):
 def test_consent_accept_records_version_hash_time_purpose_and_attestation(tmp_path):
     result = faceaudit(tmp_path, "consent", "--accept")
     assert result.code == 0, result.err
-    assert "faceaudit consent (version 1)" in result.out
+    assert f"faceaudit consent (version {consent.VERSION})" in result.out
     with Workspace.open(tmp_path) as ws:
         record = ws.consent()
     assert record is not None

@@ -4,9 +4,14 @@ Images come from the web and are untrusted. The rules, in order:
 
 1. the format is identified from the bytes (never a file name or Content-Type)
    and must be on ALLOWED_FORMATS;
-2. width × height is refused from the header, before any pixel data is decoded;
-3. every Pillow error becomes ImageRejected naming the source in plain words;
-4. the result is always RGB uint8 with the EXIF orientation applied.
+2. the size is refused from the header, before any pixel data is decoded: too many pixels
+   for the format, or a side longer than a photo's;
+3. every Pillow error becomes ImageRejected naming the source in plain words, and Pillow's
+   notes on damaged metadata are never shown (the damaged part is simply absent);
+4. the result is always RGB uint8 with the EXIF orientation applied, converted a strip at
+   a time so that a decode needs about 7 bytes a pixel (benchmarks/hostile_images.py);
+5. an animation is decoded one frame at a time, never all at once, and only as far as
+   FRAME_PIXEL_BUDGET and MAX_FRAMES_WALKED allow.
 
 Nothing is written to disk and pixel data never reaches a log or a message.
 """
@@ -18,9 +23,10 @@ import math
 import numbers
 import os
 import re
+import stat
 import struct
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +34,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError, features
+from PIL import ExifTags, Image, UnidentifiedImageError, features
 
 from faceaudit.errors import ImageRejected, UsageError
 from faceaudit.types import ImageMetadata
@@ -37,12 +43,32 @@ RGB = npt.NDArray[np.uint8]
 
 MAX_PIXELS = 50_000_000  # per frame; a 48-megapixel phone photo still fits
 MAX_BYTES = 50 * 2**20
+# A phone panorama is at most about 16,000 px long. A longer side is a strip built to make the
+# decoder slow: Pillow's cost grows with the rows (a 95 kB PNG of 1 × 49,000,000 px took 36 s
+# and 1.8 GB) long before the pixels reach MAX_PIXELS.
+MAX_SIDE = 20_000
+# WebP's decoder keeps its own canvases beside Pillow's copy: libwebp's animation decoder (Pillow
+# reads every WebP with it) holds two RGBA canvases and hands Pillow a third, about 19 bytes a
+# pixel in all where JPEG and PNG take 7, so a 7000 × 7000 WebP took 1.6 GB. Capped so that a
+# decode stays under 600 MB (measured: benchmarks/hostile_images.py; AVIF and HEIC photos of
+# 48 Mpx measure under 500 MB, so a phone's 48-megapixel HEIC still fits).
+FORMAT_MAX_PIXELS = {"WEBP": 25_000_000}
+# Frames after the first are searched only on a canvas this small. A later frame costs its
+# decoder's canvases plus the first frame and the best frame so far, all held at once; web
+# animations (GIF, WebP, APNG stickers and clips) are far smaller than this.
+ANIMATION_MAX_PIXELS = 16_000_000
 # frames() decodes animation frames in sequence (GIF, APNG and WebP frames depend on
-# the ones before), so it stops looking further than this many MAX_PIXELS' worth.
+# the ones before), so it stops looking further than this many MAX_PIXELS' worth,
 FRAME_PIXEL_BUDGET = 10
+# and further than this many frames, however small: each one costs Pillow the same fixed time
+# (a 50 MB file holds about a million 1 × 1 frames).
+MAX_FRAMES_WALKED = 1000
 # A progressive JPEG needs about ten scans; thousands of tiny scans is a known way to
 # make libjpeg spend minutes on a small file.
 MAX_JPEG_SCANS = 500
+# Pixels converted to RGB at a time: conversions copy, so a whole-image copy would double the
+# memory a large photo needs.
+STRIP_PIXELS = 1 << 20
 
 # What the web shows as photos. TIFF, JPEG 2000, ICO, PSD and the rest of Pillow's
 # formats are left out on purpose: browsers (other than Safari) do not display them, so
@@ -94,10 +120,14 @@ _DECODE_ERRORS: tuple[type[BaseException], ...] = (
     AssertionError,
     RuntimeError,
     Image.DecompressionBombError,
-    Image.DecompressionBombWarning,  # raised, not warned: see _bomb_warnings_raise
+    Image.DecompressionBombWarning,  # raised, not warned: see _install_warning_filters
 )
 
 _BOMB_FILTER = ("error", None, Image.DecompressionBombWarning, None, 0)
+# Pillow's notes on what it skipped ("Corrupt EXIF data", "Possibly corrupt EXIF data", "Tag
+# data larger than file", "malformed MPO file") are warnings printed to the user's terminal;
+# the skipped part is absent from the result, which is all a user of faceaudit needs.
+_QUIET_FILTER = ("ignore", None, UserWarning, re.compile(r"(PIL|pillow_heif)\."), 0)
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: numpy arrays do not compare to a single bool
@@ -117,9 +147,11 @@ def decode(
     with _open(data, source, max_pixels, max_bytes) as im:
         try:
             count = _frame_count(im)
-            metadata = _read_metadata(im)
+            im.load()
+            exif = _exif(im)
+            metadata = _read_metadata(exif)
             image_format = str(im.format)
-            rgb = _oriented_rgb(im, last_use=True)
+            rgb = _to_rgb(im, _orientation(exif))
         except _DECODE_ERRORS as exc:
             raise _corrupt(source) from exc
     height, width = rgb.shape[:2]
@@ -136,23 +168,54 @@ def dimensions(
 
 
 def read_path(path: Path, *, max_bytes: int = MAX_BYTES) -> bytes:
-    """The bytes of a photo the user named, refusing files over `max_bytes` before reading."""
+    """The bytes of a photo the user named, refusing files over `max_bytes` before reading.
+
+    Only a regular file is read. A FIFO would block the open (and the read) until some other
+    program writes to it, so the path is checked before opening, opened without blocking, and
+    checked again on the open file in case it was swapped in between.
+    """
     source = str(path)
     try:
-        with Path(path).open("rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if size > max_bytes:
-                raise _too_many_bytes(source, size, max_bytes)
-            return file.read(max_bytes + 1)  # +1: special files report no size; decode refuses it
+        _refuse_special(source, Path(path).stat().st_mode)
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(path, flags)
+        with os.fdopen(fd, "rb") as file:
+            status = os.fstat(file.fileno())
+            _refuse_special(source, status.st_mode)
+            if status.st_size > max_bytes:
+                raise _too_many_bytes(source, status.st_size, max_bytes)
+            return file.read(max_bytes + 1)  # +1: a file that grew is refused by decode
     except FileNotFoundError as exc:
         raise UsageError(f"{source}: no such file", "Check the path and try again.") from exc
     except IsADirectoryError as exc:
-        raise UsageError(f"{source}: is a folder, not a photo", "Name the photo files.") from exc
+        raise _folder(source) from exc
     except OSError as exc:
         raise UsageError(
             f"{source}: cannot read the file ({exc.strerror or exc})",
             "Check that the file exists and that you may read it.",
         ) from exc
+
+
+def _refuse_special(source: str, mode: int) -> None:
+    """UsageError for anything but a regular file: a folder, FIFO, socket or device."""
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise _folder(source)
+    kind = (
+        "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+        else "a socket" if stat.S_ISSOCK(mode)
+        else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "not a regular file"
+    )  # fmt: skip
+    raise UsageError(
+        f"{source}: is {kind}, not a photo file",
+        "Name photo files; faceaudit does not read photos from pipes, sockets or devices.",
+    )
+
+
+def _folder(source: str) -> UsageError:
+    return UsageError(f"{source}: is a folder, not a photo", "Name the photo files.")
 
 
 def indexed_frames(
@@ -166,8 +229,10 @@ def indexed_frames(
     """(frame index, RGB) of up to `limit` evenly spaced frames (first and last included).
 
     A still image yields its one frame. Frames are decoded in order, so for a very long
-    animation only the first FRAME_PIXEL_BUDGET × max_pixels worth of frames is sampled.
-    The file is identified and size-checked now; frames are decoded as they are taken.
+    animation only the first FRAME_PIXEL_BUDGET × max_pixels worth of frames (and at most
+    MAX_FRAMES_WALKED) is sampled; on a canvas over ANIMATION_MAX_PIXELS, the first frame only.
+    Only the frame being decoded is held. The file is identified and size-checked now; frames
+    are decoded as they are taken.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
@@ -178,8 +243,15 @@ def indexed_frames(
         im.close()
         raise _corrupt(source) from exc
     width, height = im.size
-    reachable = max(1, FRAME_PIXEL_BUDGET * max_pixels // max(1, width * height))
+    reachable = _reachable(width * height, max_pixels)
     return _decode_frames(im, _spread(min(count, reachable), limit), source, max_pixels)
+
+
+def _reachable(canvas: int, max_pixels: int) -> int:
+    """How many frames, from the first, an animation of `canvas` pixels may be decoded through."""
+    if canvas > ANIMATION_MAX_PIXELS:
+        return 1
+    return max(1, min(MAX_FRAMES_WALKED, FRAME_PIXEL_BUDGET * max_pixels // max(1, canvas)))
 
 
 def frames(
@@ -230,7 +302,7 @@ def _open(data: bytes, source: str, max_pixels: int, max_bytes: int) -> Image.Im
     if len(data) > max_bytes:
         raise _too_many_bytes(source, len(data), max_bytes)
     _check_before_pillow(data, source, max_pixels)
-    _bomb_warnings_raise()
+    _install_warning_filters()
     try:
         im = Image.open(io.BytesIO(data), formats=_OPEN_FORMATS)
     except UnidentifiedImageError as exc:
@@ -245,27 +317,33 @@ def _open(data: bytes, source: str, max_pixels: int, max_bytes: int) -> Image.Im
         im.close()
         raise _unreadable(data, source)
     try:
-        _check_pixels(im.size, source, max_pixels)
+        _check_pixels(im.size, source, max_pixels, str(im.format))
     except ImageRejected:
         im.close()
         raise
     return im
 
 
-def _bomb_warnings_raise() -> None:
-    """Make Pillow's DecompressionBombWarning an error, leaving MAX_IMAGE_PIXELS alone.
+def _install_warning_filters() -> None:
+    """Make Pillow's DecompressionBombWarning an error and its notes on damaged data silent,
+    leaving MAX_IMAGE_PIXELS alone.
 
     Pillow warns for images over Image.MAX_IMAGE_PIXELS (~89 Mpx) and raises over twice
     that. Our own limit (50 Mpx) is checked right after Image.open, but the warning
     fires inside it, and frame sizes found later by seek() are checked by Pillow too.
     Lowering MAX_IMAGE_PIXELS, or swapping it around each call, would change (or race
     with) every other user of Pillow in the process; warnings.catch_warnings is not
-    thread-safe. A filter for this one warning class only ever turns "warn and decode
-    anyway" into "refuse", which is what any code decoding images here should want.
-    It is re-inserted if missing because catch_warnings blocks (test runners, libraries)
+    thread-safe, and images are decoded in threads (compare/analysis.py). The bomb filter only
+    ever turns "warn and decode anyway" into "refuse", which is what any code decoding images
+    here should want; the quiet one hides only UserWarnings raised inside Pillow (and
+    pillow-heif), which are notes on parts of a file it skipped.
+    They are re-inserted if missing because catch_warnings blocks (test runners, libraries)
     restore the filter list they started with.
     """
-    if not warnings.filters or warnings.filters[0] != _BOMB_FILTER:
+    if warnings.filters[:2] != [_BOMB_FILTER, _QUIET_FILTER]:
+        pattern = _QUIET_FILTER[3]
+        assert isinstance(pattern, re.Pattern)
+        warnings.filterwarnings("ignore", category=UserWarning, module=pattern.pattern)
         warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
 
@@ -276,7 +354,7 @@ def _check_before_pillow(data: bytes, source: str, max_pixels: int) -> None:
         # canvas, while opening; so read the canvas size from the header first.
         size = _webp_canvas(data[:30])
         if size is not None:
-            _check_pixels(size, source, max_pixels)
+            _check_pixels(size, source, max_pixels, "WEBP")
     if data[:3] == b"\xff\xd8\xff":
         # Counts SOS markers, plus any FF DA in metadata; real photos have a few dozen.
         scans = data.count(b"\xff\xda")
@@ -302,12 +380,20 @@ def _webp_canvas(head: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _check_pixels(size: tuple[int, int], source: str, max_pixels: int) -> None:
+def _check_pixels(size: tuple[int, int], source: str, max_pixels: int, image_format: str = "") -> None:
+    """Refuse a size no photo has: no pixels, a side over MAX_SIDE, or more pixels than
+    `max_pixels` (or than FORMAT_MAX_PIXELS allows for `image_format`). Pixels are checked
+    first, so a bomb is named by its megapixels and only a strip by its length."""
     width, height = size
     if width < 1 or height < 1:
         raise ImageRejected(f"{source}: image is {width}×{height} pixels, it has no pixels")
     if width * height > max_pixels:
         raise _too_large(source, size, max_pixels)
+    cap = FORMAT_MAX_PIXELS.get(image_format)
+    if cap is not None and width * height > cap:
+        raise _too_large(source, size, cap, image_format)
+    if max(width, height) > MAX_SIDE:
+        raise _too_long(source, size)
 
 
 def _header_size(data: bytes) -> tuple[int, int] | None:
@@ -353,55 +439,132 @@ def _decode_frames(
         for index in indices:
             try:
                 im.seek(index)
-                _check_pixels(im.size, source, max_pixels)
-                rgb = _oriented_rgb(im)
+                _check_pixels(im.size, source, max_pixels, str(im.format))
+                im.load()
+                rgb = _to_rgb(im, _orientation(_exif(im)))
             except _DECODE_ERRORS as exc:
                 raise _corrupt(source) from exc
             yield index, rgb
 
 
-def _oriented_rgb(im: Image.Image, *, last_use: bool = False) -> RGB:
-    """The current frame, loaded, turned upright and converted.
+# How each EXIF orientation is shown (numpy.rot90 turns counterclockwise), as
+# PIL.ImageOps.exif_transpose turns it; done on the RGB array, so that Pillow's copy of the
+# photo is not copied again to turn it.
+_ORIENTATIONS: dict[int, Callable[[RGB], RGB]] = {
+    2: np.fliplr,
+    3: lambda a: np.rot90(a, 2),
+    4: np.flipud,
+    5: lambda a: np.rot90(np.fliplr(a), 1),
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: np.rot90(np.fliplr(a), -1),
+    8: lambda a: np.rot90(a, 1),
+}
 
-    `last_use` turns it in place, saving a full copy of a large photo; animations must
-    not be changed in place, since the next frame is drawn over this one.
-    """
-    im.load()
-    if last_use:
-        ImageOps.exif_transpose(im, in_place=True)
-        return _to_rgb(im)
-    return _to_rgb(ImageOps.exif_transpose(im))
+
+# For each orientation, a view of the shown image in the stored image's rows and columns (the
+# inverse of _ORIENTATIONS): the strips `_to_rgb` converts are written through it, so the photo
+# is turned as it is converted, with no second copy of it.
+_STORED_VIEWS: dict[int, Callable[[RGB], RGB]] = {
+    2: np.fliplr,
+    3: lambda a: np.rot90(a, 2),
+    4: np.flipud,
+    5: lambda a: np.fliplr(np.rot90(a, -1)),
+    6: lambda a: np.rot90(a, 1),
+    7: lambda a: np.fliplr(np.rot90(a, 1)),
+    8: lambda a: np.rot90(a, -1),
+}
+
+
+def _orientation(exif: Mapping[int, Any]) -> int:
+    """The EXIF (or XMP: Pillow merges it into getexif) orientation, 1 when absent or odd."""
+    value = exif.get(ExifTags.Base.Orientation, 1)
+    return value if isinstance(value, int) and value in _ORIENTATIONS else 1
+
+
+def _orient(rgb: RGB, orientation: int) -> RGB:
+    turn = _ORIENTATIONS.get(orientation)
+    return rgb if turn is None else np.ascontiguousarray(turn(rgb))
 
 
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 
 
-def _to_rgb(im: Image.Image) -> RGB:
-    """Any Pillow mode as an (h, w, 3) uint8 array; transparency is composited onto white."""
+def _to_rgb(im: Image.Image, orientation: int = 1) -> RGB:
+    """Any Pillow mode as an (h, w, 3) uint8 array turned by the EXIF `orientation`;
+    transparency is composited onto white.
+
+    Converted a strip of STRIP_PIXELS at a time, each written where it shows in the one result
+    array: converting or turning the whole image at once would hold a third copy of it (Pillow's,
+    the converted or turned one, and numpy's).
+    """
+    width, height = im.size
+    convert = _converter(im)
+    strips = list(_strips(im))
+    if len(strips) == 1:
+        return _orient(convert(im), orientation)
+    shown = (height, width, 3) if orientation not in (5, 6, 7, 8) else (width, height, 3)
+    out = np.empty(shown, dtype=np.uint8)
+    view = _STORED_VIEWS.get(orientation)
+    stored = view(out) if view is not None else out
+    for top, bottom in strips:
+        stored[top:bottom] = convert(im.crop((0, top, width, bottom)))
+    return out
+
+
+def _strips(im: Image.Image) -> Iterator[tuple[int, int]]:
+    """(top, bottom) rows of the strips `_to_rgb` converts, each at most STRIP_PIXELS."""
+    width, height = im.size
+    rows = max(1, STRIP_PIXELS // max(1, width))
+    for top in range(0, height, rows):
+        yield top, min(height, top + rows)
+
+
+def _converter(im: Image.Image) -> Callable[[Image.Image], RGB]:
+    """A function turning a strip of `im` (same mode and info) into RGB."""
     mode = im.mode
     if mode == "RGB" and "transparency" not in im.info:
-        return np.array(im, dtype=np.uint8)
+        return lambda strip: np.array(strip, dtype=np.uint8)
     if mode.startswith("I;16"):
-        grey = np.array(im)
-        if isinstance(im.info.get("transparency"), int):
-            transparent = grey == im.info["transparency"]
-            return _grey_to_rgb(np.where(transparent, 255, _scale_16bit(grey)).astype(np.uint8))
-        return _grey_to_rgb(_scale_16bit(grey))
-    if mode == "I":
-        return _grey_to_rgb(_scale_int32(np.array(im)))
-    if mode == "F":
-        return _grey_to_rgb(_scale_float(np.array(im)))
+        key = im.info.get("transparency")
+        return lambda strip: _sixteen_bit_rgb(np.array(strip), key if isinstance(key, int) else None)
+    if mode in ("I", "F"):
+        # Stretched over the whole image's range, not each strip's: found first.
+        extremes = _finite_extremes(im)
+        scale = _scale_int32 if mode == "I" else _scale_float
+        return lambda strip: _grey_to_rgb(scale(np.array(strip), extremes))
     if mode in _ALPHA_MODES or "transparency" in im.info:
-        rgba = im.convert("RGBA")
-        white = Image.new("RGB", im.size, (255, 255, 255))
-        white.paste(rgba, (0, 0), rgba)  # straight-alpha blend over an opaque background
-        return np.array(white, dtype=np.uint8)
+        return _on_white
     # 1, L, P, CMYK (Pillow reads JPEG CMYK with Adobe's inversion), YCbCr, ...
-    return np.array(im.convert("RGB"), dtype=np.uint8)
+    return lambda strip: np.array(strip.convert("RGB"), dtype=np.uint8)
+
+
+def _on_white(strip: Image.Image) -> RGB:
+    rgba = strip.convert("RGBA")
+    white = Image.new("RGB", strip.size, (255, 255, 255))
+    white.paste(rgba, (0, 0), rgba)  # straight-alpha blend over an opaque background
+    return np.array(white, dtype=np.uint8)
+
+
+def _finite_extremes(im: Image.Image) -> tuple[float, float] | None:
+    """The lowest and highest finite value in a mode I or F image; None when none is finite."""
+    low, high = math.inf, -math.inf
+    width = im.size[0]
+    for top, bottom in _strips(im):
+        values = np.array(im.crop((0, top, width, bottom)), dtype=np.float64)
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            low, high = min(low, float(finite.min())), max(high, float(finite.max()))
+    return (low, high) if low <= high else None
 
 
 def _grey_to_rgb(grey: npt.NDArray[np.uint8]) -> RGB:
     return np.ascontiguousarray(np.repeat(grey[:, :, np.newaxis], 3, axis=2))
+
+
+def _sixteen_bit_rgb(grey: npt.NDArray[Any], transparent: int | None) -> RGB:
+    if transparent is None:
+        return _grey_to_rgb(_scale_16bit(grey))
+    return _grey_to_rgb(np.where(grey == transparent, 255, _scale_16bit(grey)).astype(np.uint8))
 
 
 def _scale_16bit(values: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
@@ -409,23 +572,22 @@ def _scale_16bit(values: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
     return ((values.astype(np.uint32) + 128) // 257).astype(np.uint8)
 
 
-def _scale_int32(values: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
+def _scale_int32(values: npt.NDArray[Any], extremes: tuple[float, float] | None) -> npt.NDArray[np.uint8]:
     # Mode I from files is 16-bit data widened (older Pillow PNG/TIFF); anything else is
-    # stretched over its own range so the picture stays visible.
-    low, high = int(values.min()), int(values.max())
+    # stretched over the image's range so the picture stays visible.
+    low, high = extremes if extremes is not None else (0.0, 0.0)
     if low >= 0 and high <= 0xFFFF:
         return _scale_16bit(values)
     return _stretch(values.astype(np.float64), low, high)
 
 
-def _scale_float(values: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
-    # Float images are 0..1 by convention; anything else is stretched over its range.
-    values = values.astype(np.float64)
-    finite = np.isfinite(values)
-    if not finite.any():
+def _scale_float(values: npt.NDArray[Any], extremes: tuple[float, float] | None) -> npt.NDArray[np.uint8]:
+    # Float images are 0..1 by convention; anything else is stretched over the image's range.
+    if extremes is None:
         return np.zeros(values.shape, dtype=np.uint8)
-    low, high = float(values[finite].min()), float(values[finite].max())
-    values = np.where(finite, values, low)
+    low, high = extremes
+    values = values.astype(np.float64)
+    values = np.where(np.isfinite(values), values, low)
     if low >= 0.0 and high <= 1.0:
         return np.round(values * 255.0).astype(np.uint8)
     return _stretch(values, low, high)
@@ -443,12 +605,17 @@ _TEXT_LIMIT = 120  # camera names and serials are short; EXIF can hold megabytes
 _OFFSET = re.compile(r"[+-]\d\d:\d\d")
 
 
-def _read_metadata(im: Image.Image) -> ImageMetadata:
-    """GPS, capture time and camera from EXIF. Malformed values are left out, never fatal."""
+def _exif(im: Image.Image) -> Image.Exif:
+    """The image's EXIF; empty when it cannot be parsed at all (tags Pillow skips as damaged,
+    with a warning the quiet filter hides, are simply absent)."""
     try:
-        ifd0 = im.getexif()
+        return im.getexif()
     except _DECODE_ERRORS:
-        return ImageMetadata()
+        return Image.Exif()
+
+
+def _read_metadata(ifd0: Image.Exif) -> ImageMetadata:
+    """GPS, capture time and camera from EXIF. Malformed values are left out, never fatal."""
     exif = _sub_ifd(ifd0, ExifTags.IFD.Exif)
     gps = _sub_ifd(ifd0, ExifTags.IFD.GPSInfo)
     return ImageMetadata(
@@ -558,6 +725,7 @@ _FORMAT_LIST = (
     + (", AVIF" if "AVIF" in ALLOWED_FORMATS else "")
     + (", HEIC" if "HEIF" in ALLOWED_FORMATS else "")
 )
+_FORMAT_NAMES = {"WEBP": "WebP"}
 # pillow-heif's own test of the first 12 bytes: an ISO file of one of these brands is HEIF.
 _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1")
 
@@ -567,13 +735,25 @@ def _megapixels(pixels: int) -> str:
     return f"{millions:.1f}".rstrip("0").rstrip(".") if millions >= 1 else f"{millions:g}"
 
 
-def _too_large(source: str, size: tuple[int, int] | None, max_pixels: int) -> ImageRejected:
+def _too_large(
+    source: str, size: tuple[int, int] | None, max_pixels: int, image_format: str = ""
+) -> ImageRejected:
     limit = _megapixels(max_pixels)
     found = f"is {size[0]}×{size[1]} pixels, more" if size else "is larger"
+    name = _FORMAT_NAMES.get(image_format, image_format)
     return ImageRejected(
-        f"{source}: image {found} than the {limit}-megapixel limit",
+        f"{source}: image {found} than the {limit}-megapixel limit" + (f" for {name}" if name else ""),
         "Images this large are refused to stay safe from decompression bombs; "
-        f"if it is your photo, save a copy of at most {limit} megapixels.",
+        f"if it is your photo, save a copy of at most {limit} megapixels"
+        + (" (or save it as JPEG)." if name else "."),
+    )
+
+
+def _too_long(source: str, size: tuple[int, int]) -> ImageRejected:
+    return ImageRejected(
+        f"{source}: image is {size[0]}×{size[1]} pixels, too long to be a photo",
+        f"Images with a side over {MAX_SIDE:,} pixels are refused: decoders spend minutes and "
+        f"gigabytes on them. If it is your photo, save a copy at most {MAX_SIDE:,} pixels long.",
     )
 
 

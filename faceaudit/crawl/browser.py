@@ -6,9 +6,13 @@ see redirect hops, WebSockets or the browser's own background requests:
 1. `context.route("**/*")` sees every request a page starts: it refuses what the policy or the
    account scope forbids, and aborts image/media/font requests after noting image URLs, so the
    browser downloads no image bytes (net.py fetches the images later, under the same policy).
+   The rule the consent text states: the account's own hosts get what a browser needs to show
+   the page (its documents, scripts, styles, data requests); other hosts get no request from the
+   browser at all, and from net.py only the images the page shows. A third-party script, style,
+   fetch()/XHR, beacon, frame or WebSocket is never sent.
 2. Every connection Chromium makes goes through a small local proxy that applies
-   `NetworkPolicy.resolve_target` (mapped names, no private addresses) and connects only to hosts
-   the route handler approved or the account's own hosts. Redirect hops meet it here.
+   `NetworkPolicy.resolve_target` (mapped names, no private addresses) and connects only to the
+   account's own hosts. Redirect hops, and anything route() does not see, meet it here.
 3. `--host-resolver-rules` maps the proxy's name and the policy's names and ends in
    `MAP * ~NOTFOUND`, so anything that slipped past the proxy still cannot resolve.
 
@@ -85,6 +89,7 @@ INSTALL_HINT = (
 )
 SYSTEM_CANDIDATES = ("/usr/lib/chromium/chromium", "chromium", "chromium-browser", "google-chrome")
 VIEWPORT = {"width": 1280, "height": 900}
+# Sent, and only to the account's own hosts; everything else is aborted.
 PASSED_TYPES = frozenset({"document", "script", "stylesheet", "xhr", "fetch"})
 HARVESTED_TYPES = frozenset({"image", "media", "font"})  # aborted; image URLs noted
 
@@ -307,7 +312,8 @@ class BrowserSession:
             dom = read_dom(page, self.policy.timeout)
             if not scope.allows(page.url):  # a refused navigation left an error page meanwhile
                 return stopped(url, visit, page, self.policy.timeout)
-            return page_harvest(dom, page.url, visit, capped)
+            # The page first loaded is the one the outcome speaks of, and where its images were.
+            return page_harvest(dom, visit.landed if visit.went_on else page.url, visit, capped)
         except PlaywrightError as exc:  # the page or the browser went away mid-visit
             raise NetworkError(f"could not read {url}: {first_line(exc)}", "try the scan again.") from exc
         finally:
@@ -405,11 +411,12 @@ class BrowserSession:
         elif (navigation and not visit.scope.allows(url)) or self._refusal(url):
             visit.refuse(url, main_frame)
             route.abort("blockedbyclient")
+        elif (urlsplit(url).hostname or "").lower() not in visit.scope.hosts:
+            visit.outside_request(url, kind)  # a script, style, fetch, beacon... to another host
+            route.abort("blockedbyclient")
         elif kind not in PASSED_TYPES:
             route.abort("blockedbyclient")
         else:
-            assert self._proxy is not None
-            self._proxy.allow({urlsplit(url).hostname or ""})
             route.continue_()
 
     def _on_request(self, request: Request) -> None:
@@ -431,10 +438,7 @@ class BrowserSession:
     def _on_response(self, response: Response) -> None:
         request = response.request
         if self._visit is not None and request.resource_type == "document" and _is_main_frame(request):
-            self._visit.status = response.status
-            if 300 <= response.status < 400:
-                return
-            self._visit.x_robots_tag = response.headers.get("x-robots-tag", "")
+            self._visit.main_response(response.url, response.status, response.headers.get("x-robots-tag", ""))
 
     def _on_web_socket(self, socket_route: WebSocketRoute) -> None:
         """WebSockets bypass route(): never connect them (no images come that way)."""

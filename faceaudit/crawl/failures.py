@@ -34,6 +34,7 @@ class Cause(Enum):
     RESET = "reset"  # the connection was cut off before the answer was complete
     REDIRECTS = "redirects"  # sent on from address to address, too many times
     TOO_LARGE = "too_large"  # more bytes than faceaudit reads
+    TOO_SLOW = "too_slow"  # the answer kept coming, too slowly to finish within the request's time cap
     OTHER = "other"  # none of these: the error's own words, cleaned of errno codes
 
 
@@ -59,6 +60,8 @@ _WORDS: dict[Cause, tuple[str, str, str]] = {
                       "the site may be sending visitors in a loop; try the address in a browser."),
     Cause.TOO_LARGE: ("{where} is too large (over {detail})", "{where} is too large",
                       "faceaudit caps downloads so one file cannot fill memory or disk."),
+    Cause.TOO_SLOW: ("{where} took longer than {detail}", "{where} took too long",
+                     "the server is very slow; try again later."),
     Cause.OTHER: ("the connection to {where} failed: {detail}", "the connection to {where} failed", "try again later."),
 }
 

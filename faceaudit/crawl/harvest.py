@@ -56,7 +56,9 @@ class PageHarvest:
     """What one logged-out visit to one page showed."""
 
     final_url: str  # the page that was read (the URL asked for, when none was)
-    status: int  # HTTP status of the last main-frame response; 0 if none arrived
+    # HTTP status of the page first loaded (the last response of its redirects); 0 if none arrived.
+    # Where the page itself went next (its script, a refresh) is noted in `refusals`, and changes no outcome.
+    status: int
     title: str = ""
     images: list[HarvestedImage] = field(default_factory=list)
     robots_meta: str = ""  # <meta name=robots> contents, joined with ", "
@@ -88,6 +90,11 @@ class Visit:
     x_robots_tag: str = ""
     refusals: list[str] = field(default_factory=list)
     scripts_stopped: bool = False
+    landed: str = ""  # the URL of the page first loaded, once its (final) response arrived
+    went_on: bool = False  # the page itself then went to another page of the account, answering otherwise
+    # Other hosts the page asked for more than an image (its scripts, styles, data, beacons):
+    # never sent. Host -> the kinds of request, in the order they came.
+    outside_requests: dict[str, list[str]] = field(default_factory=dict)
 
     def note(self, refusal: str) -> None:
         """Record what the page tried and was refused, once each; the first MAX_REFUSALS."""
@@ -97,6 +104,42 @@ class Visit:
     def network_image(self, url: str) -> None:
         if len(self.network_images) < MAX_IMAGES:  # an endless page requests images endlessly
             self.network_images.append(url)
+
+    def main_response(self, url: str, status: int, x_robots_tag: str) -> None:
+        """A response for the main frame's document. The page first loaded (after its redirects)
+        decides the status: a page seen whole whose script then goes to a missing page of the
+        account was seen, and its images are real. A later page that answers otherwise is noted
+        (one that answers alike, or a download, changes nothing a report says)."""
+        if not self.landed:
+            self.status = status
+            if not 300 <= status < 400:
+                self.landed, self.x_robots_tag = url, x_robots_tag
+            return
+        if 300 <= status < 400 or status == self.status:
+            return
+        self.went_on = True
+        self.note(f"after {self.landed[:200]} had loaded, the page itself went on to {url[:200]} ({status}): "
+                  "the page first loaded was kept as the outcome")
+
+    def outside_request(self, url: str, kind: str) -> None:
+        """A request to a host outside the account, not for an image: refused, and summed up."""
+        self.refuse(url, False)
+        host = (urlsplit(url).hostname or "?").lower()
+        kinds = self.outside_requests.get(host)
+        if kinds is None and len(self.outside_requests) < MAX_OUTSIDE_LINKS:
+            self.outside_requests[host] = kinds = []
+        if kinds is not None and kind not in kinds:
+            kinds.append(kind)
+
+    def outside_note(self) -> str:
+        """One sentence for all the requests to other hosts that were not sent ("" if none)."""
+        if not self.outside_requests:
+            return ""
+        named = [f"{host} ({', '.join(kinds)})" for host, kinds in list(self.outside_requests.items())[:5]]
+        more = len(self.outside_requests) - len(named)
+        hosts = ", ".join(named) + (f" and {more} more hosts" if more else "")
+        return (f"the page asked other hosts for more than images, and faceaudit sent none of it: {hosts}; "
+                "a page that needs them to show its photos may show fewer here")
 
     def refuse(self, url: str, main_frame_navigation: bool) -> None:
         if len(self.blocked) >= 500:
@@ -153,6 +196,9 @@ def page_harvest(dom: dict[str, Any], final_url: str, visit: Visit, capped: bool
         found = found[:MAX_IMAGES]
     if capped:
         visit.note("the page was still growing when the scroll limit was reached: what it showed by then was read")
+    not_sent = visit.outside_note()
+    if not_sent:
+        visit.note(not_sent)
     images: dict[str, HarvestedImage] = {}
     for raw, found_by, alt, where in found:
         url = _clean(raw)

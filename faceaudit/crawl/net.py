@@ -7,13 +7,16 @@ file through the same requests, redirects and checks (`NetClient.download`).
 from __future__ import annotations
 
 import email.utils
+import errno
 import hashlib
 import http.cookiejar
 import ipaddress
 import json
 import logging
+import math
 import os
 import re
+import selectors
 import socket
 import ssl
 import tempfile
@@ -29,6 +32,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import certifi
 import httpcore
 import httpx
+from httpcore._backends.sync import SyncStream  # the stream SyncBackend gives; httpx<1 is pinned
 
 from faceaudit.crawl.failures import Cause, classify, explain, seconds, without_errno
 from faceaudit.errors import ExitCode, FaceauditError, NetworkError, OutOfScope, UsageError
@@ -341,6 +345,21 @@ class ScanDeadline(FaceauditError):
     ref = "deadline"
 
 
+class ScanStopped(FaceauditError):
+    """The scan was asked to stop (Ctrl-C in the main thread sets the crawler's stop event): the
+    request under way ends within a tick instead of waiting out its timeouts. Not a NetworkError,
+    so no adapter records it as one failed fetch and goes on."""
+
+    exit_code = ExitCode.INTERRUPTED
+    ref = "interrupted"
+
+
+# How long one wait on a socket lasts at most: between two, the request's time cap, the scan's
+# deadline and its stop event are looked at. A server that sends a byte every few seconds
+# satisfies every read timeout; it cannot outlast these.
+TICK = 0.25
+
+
 def describe_seconds(seconds: float) -> str:
     """120 -> "2 min", 5400 -> "1.5 h", 7 -> "7 s": a limit as a person says it."""
     if seconds >= 3600:
@@ -428,12 +447,66 @@ class _RefuseAllCookies(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
-class _PolicyBackend(httpcore.NetworkBackend):
-    """Connects to the address the policy chose; TLS SNI and Host keep the original name."""
+TimeLeft = Callable[[], float]  # seconds the current request may still wait; raises once it may not
 
-    def __init__(self, resolver: Resolver) -> None:
+
+def _shorter(timeout: float | None, left: float) -> float | None:
+    """The smaller of a timeout and the time left (None: no limit, as sockets say it)."""
+    shortest = min(math.inf if timeout is None else timeout, left)
+    return None if shortest == math.inf else shortest
+
+
+class _BoundedStream(httpcore.NetworkStream):
+    """A connection whose waits are cut into ticks, so that a request ends at its cut-offs (time
+    cap, scan deadline, stop) even while a server trickles its headers or body byte by byte.
+
+    httpcore's read timeout applies to each read: a byte every few seconds resets it for ever."""
+
+    def __init__(self, inner: httpcore.NetworkStream, time_left: TimeLeft) -> None:
+        self._inner = inner
+        self._time_left = time_left
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        ends = math.inf if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = min(TICK, ends - time.monotonic(), self._time_left())
+            if wait <= 0:
+                raise httpcore.ReadTimeout("timed out")
+            try:
+                return self._inner.read(max_bytes, wait)
+            except httpcore.ReadTimeout:
+                if time.monotonic() >= ends:
+                    raise
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        # A request is a few hundred bytes: written in one go, within the time left.
+        self._inner.write(buffer, _shorter(timeout, self._time_left()))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        secure = self._inner.start_tls(ssl_context, server_hostname, _shorter(timeout, self._time_left()))
+        return _BoundedStream(secure, self._time_left)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+_CONNECTING = frozenset({errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, getattr(errno, "WSAEWOULDBLOCK", 0)}) - {0}
+
+
+class _PolicyBackend(httpcore.NetworkBackend):
+    """Connects to the address the policy chose; TLS SNI and Host keep the original name.
+
+    Every wait on the connection is bounded by `time_left` (see _BoundedStream)."""
+
+    def __init__(self, resolver: Resolver, time_left: TimeLeft) -> None:
         self._resolver = resolver
-        self._inner = httpcore.SyncBackend()
+        self._time_left = time_left
+        self._inner = httpcore.SyncBackend()  # for sleep()
 
     def connect_tcp(
         self,
@@ -444,7 +517,49 @@ class _PolicyBackend(httpcore.NetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         address, real_port = self._resolver(host, port)
-        return self._inner.connect_tcp(address, real_port, timeout, local_address, socket_options)
+        sock = self._connect(address, real_port, timeout, local_address)
+        try:
+            for option in socket_options or ():
+                sock.setsockopt(*option)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as httpcore's own backend
+        except OSError as exc:
+            sock.close()
+            raise httpcore.ConnectError(str(exc)) from exc
+        return _BoundedStream(SyncStream(sock), self._time_left)
+
+    def _connect(self, address: str, port: int, timeout: float | None, local_address: str | None) -> socket.socket:
+        """socket.create_connection to an address, waiting in ticks: a host that drops packets
+        would otherwise hold a connection attempt (and Ctrl-C) for the whole connect timeout.
+        Errors as httpcore's backend raises them, so crawl/failures.py reads them alike."""
+        ends = math.inf if timeout is None else time.monotonic() + timeout
+        sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            if local_address is not None:
+                sock.bind((local_address, 0))
+            sock.setblocking(False)
+            try:
+                sock.connect((address, port))  # connect(), not connect_ex(): tests that forbid it see it
+                code = 0
+            except BlockingIOError as exc:
+                code = exc.errno or errno.EINPROGRESS
+            with selectors.DefaultSelector() as selector:
+                selector.register(sock, selectors.EVENT_WRITE)
+                while code in _CONNECTING:
+                    wait = min(TICK, ends - time.monotonic(), self._time_left())
+                    if wait <= 0:
+                        raise httpcore.ConnectTimeout("timed out")
+                    if selector.select(wait):
+                        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code:
+                raise OSError(code, os.strerror(code))  # ConnectionRefusedError for ECONNREFUSED, etc.
+            sock.setblocking(True)
+            return sock
+        except OSError as exc:
+            sock.close()
+            raise httpcore.ConnectError(str(exc)) from exc
+        except BaseException:
+            sock.close()
+            raise
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
@@ -456,7 +571,7 @@ class _PolicyBackend(httpcore.NetworkBackend):
 
 
 class _PolicyTransport(httpx.HTTPTransport):
-    def __init__(self, ssl_context: ssl.SSLContext, resolver: Resolver) -> None:
+    def __init__(self, ssl_context: ssl.SSLContext, resolver: Resolver, time_left: TimeLeft) -> None:
         super().__init__(verify=ssl_context, trust_env=False)
         # httpx has no public hook for the network backend (pinned httpx<1 in pyproject).
         assert hasattr(self, "_pool"), "httpx internals changed: HTTPTransport._pool is gone"
@@ -464,7 +579,7 @@ class _PolicyTransport(httpx.HTTPTransport):
             ssl_context=ssl_context,
             max_connections=10,
             max_keepalive_connections=5,
-            network_backend=_PolicyBackend(resolver),
+            network_backend=_PolicyBackend(resolver, time_left),
         )
 
 
@@ -473,23 +588,30 @@ class NetClient:
 
     Non-2xx responses are returned so adapters can tell 401, 404 and 429 apart; transport
     failures (after retries), refusals and oversized bodies raise NetworkError / OutOfScope.
+
+    `stop`: the scan's stop event. Once it is set, the request under way and any wait between
+    requests end within a tick with ScanStopped (the crawler runs in a thread that Ctrl-C does
+    not reach). `sleep` replaces the waits between requests (tests).
     """
 
     def __init__(
         self,
         policy: NetworkPolicy,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.policy = policy
-        self._sleep = sleep
+        self._sleep = sleep if sleep is not None else self._pause
+        self._stop = stop
+        self._request = threading.local()  # `cutoff` of the request this thread is making
         self._targets: dict[tuple[str, int], tuple[str, int]] = {}
         self._last_request: dict[str, float] = {}
         self._deadline = None if policy.deadline is None else time.monotonic() + policy.deadline
         self._account_requests: int | None = None  # None: no account started, nothing counted
         self._budget_lock = threading.Lock()  # the scan may fetch an account's images in threads
         self._client = httpx.Client(
-            transport=_PolicyTransport(self._ssl_context(), self._target),
+            transport=_PolicyTransport(self._ssl_context(), self._target, self._time_left),
             cookies=http.cookiejar.CookieJar(policy=_RefuseAllCookies()),
             follow_redirects=False,
             trust_env=False,  # no proxies, no .netrc credentials, no SSL_CERT_FILE from the environment
@@ -522,8 +644,39 @@ class NetClient:
                 "continues where this one stopped (with a longer --deadline if you like).",
             )
 
+    def _check_stop(self) -> None:
+        if self._stop is not None and self._stop.is_set():
+            raise ScanStopped("the scan was stopped", "`faceaudit scan` continues where it stopped.")
+
+    def _time_left(self) -> float:
+        """Seconds the request this thread is making may still wait on the network: until its
+        time cap (`total_timeout`) or the scan's deadline. Raises instead once either is past,
+        or once the scan was stopped."""
+        self._check_stop()
+        self._check_deadline()
+        now = time.monotonic()
+        left = math.inf if self._deadline is None else max(self._deadline - now, 1e-3)
+        cutoff: tuple[float, NetworkError] | None = getattr(self._request, "cutoff", None)
+        if cutoff is not None:
+            ends, too_slow = cutoff
+            if now >= ends:
+                raise too_slow
+            left = min(left, ends - now)
+        return left
+
+    def _pause(self, seconds: float) -> None:
+        """The wait between requests (pacing, back-off, a 429's Retry-After): cut short by the
+        stop event, and never past the scan's deadline (the next request then says so)."""
+        if self._deadline is not None:
+            seconds = min(seconds, max(0.0, self._deadline - time.monotonic()))
+        if self._stop is None:
+            time.sleep(seconds)
+        elif self._stop.wait(seconds):
+            self._check_stop()
+
     def _spend_request(self, url: httpx.URL) -> None:
-        """Each exchange passes here first: the scan's deadline, then the account's request cap."""
+        """Each exchange passes here first: the scan's stop and deadline, then the account's request cap."""
+        self._check_stop()
         self._check_deadline()
         cap = self.policy.max_requests
         with self._budget_lock:
@@ -699,7 +852,16 @@ class NetClient:
         self._spend_request(url)
         self._pace(url.host)
         total_timeout = fetch.total_timeout or self.policy.total_timeout
-        deadline = time.monotonic() + total_timeout
+        # The whole exchange, headers included, ends at the time cap: the connection checks it
+        # between ticks (_BoundedStream), whatever the server sends or withholds.
+        too_slow = NetworkError(*explain(Cause.TOO_SLOW, str(url), seconds(total_timeout)))
+        self._request.cutoff = (time.monotonic() + total_timeout, too_slow)
+        try:
+            return self._read_response(url, fetch, extra)
+        finally:
+            self._request.cutoff = None
+
+    def _read_response(self, url: httpx.URL, fetch: _Fetch, extra: dict[str, str]) -> NetResponse:
         request = self._client.build_request("GET", url, headers={**extra, "Accept": fetch.accept})
         response = self._client.send(request, stream=True)
         try:
@@ -718,11 +880,6 @@ class NetClient:
                     size += len(chunk)
                     if size > cap:
                         raise _too_large(url, cap)
-                    if time.monotonic() > deadline:
-                        raise NetworkError(
-                            f"{url} took longer than {total_timeout:g} s",
-                            "the server is very slow; try again later.",
-                        )
                     if sink is not None:
                         sink(chunk, announced)
                     else:

@@ -92,9 +92,10 @@ def running_as_root() -> bool:
 class PolicyProxy:
     """A local HTTP proxy: the only way out for Chromium, with the policy applied per connection.
 
-    It connects only to hosts in `allowed` (the account's hosts plus what the route handler
-    approved during the current visit), to the address `policy.resolve_target` gives. Outside a
-    visit `allowed` is empty, so the browser's own background traffic goes nowhere.
+    It connects only to hosts in `allowed` (the account's own hosts during a visit: the only
+    hosts the route handler lets the browser ask anything), to the address
+    `policy.resolve_target` gives. Outside a visit `allowed` is empty, so the browser's own
+    background traffic goes nowhere.
     """
 
     def __init__(self, policy: NetworkPolicy) -> None:

@@ -44,6 +44,7 @@ from faceaudit.report.model import (
     others_summary,
     report_warnings,
 )
+from faceaudit.text import printable_fields
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'none'; base-uri 'none'"
 STYLE = """
@@ -60,6 +61,7 @@ ol.actions label{font-weight:bold}.risk{color:#555;font-weight:normal;font-size:
 
 
 def render(report: ReportData) -> str:
+    report = printable_fields(report)  # controls and bidi overrides from a page shown, not obeyed
     actions = plan(report)
     parts = [
         "<!DOCTYPE html>",

@@ -2,8 +2,10 @@
 (exposure, since last time, the top actions); then the accounts table and each account's
 details. `everything=True` (`report --all`) lists every action, photo and general fact.
 
-Everything that came from the web (URLs, alt text, notes) is printed as plain `Text`, never
-parsed as rich markup, and the layout reads the same without colour.
+Everything that came from the web (URLs, alt text, notes, EXIF) is printed as plain `Text`,
+never parsed as rich markup, with its control characters shown as escapes (`render` makes the
+whole report `printable` first: a page cannot clear the screen or forge a line), and the layout
+reads the same without colour.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from faceaudit.report.model import (
     others_summary,
     report_warnings,
 )
+from faceaudit.text import printable_fields
 from faceaudit.types import Verdict
 
 EXPOSURE_STYLES = {"high": "bold red", "medium": "yellow", "low": "cyan", "none": "green", UNKNOWN: "bold yellow"}
@@ -54,6 +57,7 @@ FIRST_URLS = 2  # photo URLs per action outside `--all`
 
 
 def render(report: ReportData, console: Console, *, everything: bool = False) -> None:
+    report = printable_fields(report)  # every string from a page or platform, once, before any is shown
     actions = plan(report)
     console.print(_heading(report))
     for warning in report_warnings(report):
