@@ -170,9 +170,10 @@ def test_twenty_kill_9s_at_random_moments_lose_nothing_and_repeat_nothing(tmp_pa
     with FixtureServer(fixture.sites) as clean_server, FixtureServer(fixture.sites) as server:
         setups = [threading.Thread(target=set_up_demo_person, args=(
             lambda *args, h=where: subprocess.run([*cli, "--home", str(h), *args], check=True, capture_output=True),
-            fixture, tmp_path / where.name)) for where in (clean_home, home)]
+            fixture, tmp_path / f"{where.name}-photos")) for where in (clean_home, home)]
         for where, thread in zip((clean_home, home), setups, strict=True):
-            (tmp_path / where.name).mkdir()
+            # The photos apart from the workspace: a workspace folder holds only faceaudit's files.
+            (tmp_path / f"{where.name}-photos").mkdir()
             thread.start()
         for thread in setups:
             thread.join()
