@@ -55,7 +55,7 @@ def crawl_only(ws: Any, options: scan.ScanOptions) -> tuple[float, list[Any]]:
 def replayed_scan(ws: Any, engine: Any, matcher: Matcher, options: scan.ScanOptions,
                   crawled: list[Any]) -> tuple[float, int]:
     """run_scan with the crawl already done: its events handed over as fast as slots allow."""
-    def replay(accounts, seen, options, events, slots, stop, progress):  # type: ignore[no-untyped-def]
+    def replay(accounts, seen, options, events, slots, stop, progress, validators=None):  # type: ignore[no-untyped-def]
         for item in crawled:
             if isinstance(item, scan._Fetched):
                 slots.acquire()
@@ -63,7 +63,7 @@ def replayed_scan(ws: Any, engine: Any, matcher: Matcher, options: scan.ScanOpti
         events.put(None)
 
     original = scan._crawl_all
-    scan._crawl_all = replay  # type: ignore[assignment]
+    scan._crawl_all = replay
     try:
         started = time.perf_counter()
         scan_id = scan.run_scan(ws, engine, matcher, options)

@@ -22,21 +22,22 @@ try:  # a Ctrl-C while the command line is still loading is an interruption, not
     import typer
     from rich.console import Console
     from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from typer.exceptions import TyperException
 
-    from faceaudit import __version__, checkup, consent
+    from faceaudit import __version__, consent
     from faceaudit.environment import Environment
     from faceaudit.errors import ConsentRequired, FaceauditError, NothingSeen, UsageError
     from faceaudit.text import printable
-    from faceaudit.workspace import Account, Workspace, default_home, report_target
 except KeyboardInterrupt:
     raise SystemExit(ExitCode.INTERRUPTED) from None
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the checkup and the workspace are imported by the commands that use them:
+    # `--help` builds every command and runs none, and starts faster without them.
+    from faceaudit import checkup
     from faceaudit.compare.engines.insightface_download import PackDownload
     from faceaudit.report.model import ReportData
     from faceaudit.types import CrawlResult, ImageCandidate, Template
+    from faceaudit.workspace import Account, Workspace
 
 SCAN_INTERRUPTED = "interrupted: what was done is saved; `faceaudit scan` resumes an interrupted scan"
 
@@ -63,6 +64,8 @@ def _env(ctx: typer.Context) -> Environment:
 
 
 def _workspace(env: Environment) -> Workspace:
+    from faceaudit.workspace import Workspace
+
     return Workspace.open(env.home)
 
 
@@ -120,6 +123,8 @@ def enroll_command(
     yes: Annotated[bool, typer.Option("--yes", help="With --replace: do not ask (for scripts).")] = False,
 ) -> None:
     """Enrol your face from reference photos; refuses group photos, no-face photos and other people."""
+    from faceaudit import checkup
+
     env = _env(ctx)
     with _workspace(env) as ws:
         done = checkup.enrol(ws, photos, engine=engine, model_dir=model_dir, add=add, replace=replace,
@@ -139,6 +144,8 @@ def _confirm_replace(env: Environment) -> checkup.ConfirmReplace:
     there is no one to ask: scripts say `--replace --yes`."""
 
     def confirm(template: Template) -> bool:
+        from faceaudit import checkup
+
         if not env.stdin_isatty:
             raise UsageError("--replace deletes the template and asks first, and there is no terminal to ask in",
                              "run it in a terminal, or pass --replace --yes in scripts")
@@ -173,7 +180,14 @@ class _DownloadBar:
     """A download's progress on stderr: bytes, speed, time left. Called with (bytes so far, total)."""
 
     def __init__(self, console: Console, label: str, expected: int) -> None:
-        from rich.progress import DownloadColumn, TimeRemainingColumn, TransferSpeedColumn
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
 
         self.expected = expected
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
@@ -203,6 +217,8 @@ def accounts_add(
 
     Each account is stored in one spelling (https, lower-case host, the user name lower-case where the platform ignores case, twitter.com as x.com), so one already listed says so. Addresses with a password, local or private hosts, bad ports or wildcards are refused: exit code 2 if any was, after listing the others.
     """
+    from faceaudit import checkup
+
     env = _env(ctx)
     with _workspace(env) as ws:
         results = checkup.add_accounts(ws, urls)
@@ -248,6 +264,8 @@ def accounts_remove(
     url: Annotated[str, typer.Argument(help="The account's address, in any spelling `accounts add` takes.")],
 ) -> None:
     """Stop checking an account (its past findings are deleted with it)."""
+    from faceaudit import checkup
+
     env = _env(ctx)
     with _workspace(env) as ws:
         removed = checkup.remove_account(ws, url)
@@ -270,6 +288,7 @@ def scan_command(
     model_dir: Annotated[Path | None, typer.Option("--model-dir", help="insightface model pack folder.")] = None,
 ) -> None:
     """Visit your listed accounts logged out and find the photos that show your face."""
+    from faceaudit import checkup
     from faceaudit.crawl.net import NetworkPolicy, parse_duration, parse_resolve
     from faceaudit.scan import ScanOptions
 
@@ -301,6 +320,14 @@ class _ScanBar:
     """Progress for a scan: images found while crawling, and images analysed."""
 
     def __init__(self, console: Console) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), console=console, transient=False)
         self.found = 0
@@ -341,6 +368,9 @@ def report_command(
     everything: Annotated[bool, typer.Option("--all", help="Every action, photo, source and change since the last scan, not just the first screen.")] = False,
 ) -> None:
     """How exposed you are and what to change first, ranked; then each account's photos and advice."""
+    from faceaudit import checkup
+    from faceaudit.workspace import report_target
+
     env = _env(ctx)
     if html is not None:  # a bad target is refused before any work, not after it
         report_target(html)
@@ -351,20 +381,24 @@ def report_command(
 
 def _render(env: Environment, report: ReportData, *, as_json: bool, html: str | None,
             extra: dict[str, Any] | None = None, everything: bool = False) -> None:
-    from faceaudit.report import html as html_report
-    from faceaudit.report import jsonreport, terminal
-
+    # Each renderer is imported only when asked for: `report --json` starts without the terminal
+    # and HTML layouts (rich.table and friends).
     if html is not None:
+        from faceaudit.report import html as html_report
         from faceaudit.workspace import write_private
 
         write_private(html, html_report.render(report).encode("utf-8"))
         env.stderr.print(f"HTML report written to {escape(printable(html))}")
     if as_json:
+        from faceaudit.report import jsonreport
+
         data = jsonreport.to_dict(report)
         if extra:
             data.update(extra)
         env.write(json.dumps(data, indent=2))
     else:
+        from faceaudit.report import terminal
+
         terminal.render(report, env.stdout, everything=everything)
 
 
@@ -377,6 +411,8 @@ def check_command(
     model_dir: Annotated[Path | None, typer.Option("--model-dir")] = None,
 ) -> None:
     """Is my face in these photos? Compares against your template; stores nothing."""
+    from faceaudit import checkup
+
     env = _env(ctx)
     # A bar only for a person watching a check of several photos: never in --json or a pipe.
     bar = _CheckBar(env.stderr, len(photos), shown=not as_json and env.stderr.is_terminal and len(photos) >= 2)
@@ -406,6 +442,14 @@ class _CheckBar:
     """Progress for a check of photos, on stderr; entering it yields the (done, total) callback."""
 
     def __init__(self, console: Console, photos: int, *, shown: bool) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), console=console, transient=True, disable=not shown)
         self.task = self.progress.add_task("checking photos", total=photos)
@@ -428,6 +472,9 @@ def forget_command(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask (for scripts).")] = False,
 ) -> None:
     """Withdraw consent and delete everything: template, accounts, findings, thumbnails."""
+    from faceaudit import checkup
+    from faceaudit.workspace import default_home
+
     env = _env(ctx)
     home = Path(env.home or default_home())
     if not yes:
@@ -477,6 +524,7 @@ def demo_command(
     """The whole checkup, offline, on a fictional person's built-in fixture accounts."""
     from faceaudit.demo.fixture import demo_platform_names
     from faceaudit.demo.run import run_demo
+    from faceaudit.workspace import report_target
 
     env = _env(ctx)
     if html is not None:  # a bad target is refused before the demo runs, not after

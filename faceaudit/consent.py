@@ -12,9 +12,12 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from faceaudit.errors import ConsentRequired
-from faceaudit.workspace import DEFAULT_RETENTION_DAYS, ConsentRecord, Workspace, now
+
+if TYPE_CHECKING:  # imported where used: `faceaudit --help` reads MAX_RETENTION_DAYS, not the workspace
+    from faceaudit.workspace import ConsentRecord, Workspace
 
 VERSION = "2"  # faceaudit/data/consent-v2.txt; earlier texts stay as the record of what was agreed
 PURPOSE = "personal privacy checkup of the operator's own public photos"
@@ -63,6 +66,8 @@ class Retention:
 
 def accept(workspace: Workspace, method: str, retention_days: int | None = None) -> ConsentRecord:
     """Record acceptance; `retention_days` None keeps the period chosen before (or the default)."""
+    from faceaudit.workspace import DEFAULT_RETENTION_DAYS, ConsentRecord, now
+
     if retention_days is None:
         previous = workspace.consent()
         retention_days = previous.retention_days if previous else DEFAULT_RETENTION_DAYS

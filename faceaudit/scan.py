@@ -12,6 +12,10 @@ analysed by an earlier scan (or for another account) with the same engine, model
 and template are copied from that analysis, with no decoding and no detection; bytes being
 analysed right now wait for that analysis. Each image is recorded in one transaction: a killed
 scan resumes where it stopped and analyses nothing twice.
+
+Re-scans cost the platforms little: an image whose server gave validators (ETag, Last-Modified)
+is asked for only if it changed since the scan that analysed it; a 304 brings no bytes, and the
+earlier analysis of those bytes is copied. Each account's result says what its crawl cost.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import logging
 import queue
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -46,6 +50,7 @@ from faceaudit.types import (
     ImageRecord,
     ImageStatus,
     StopReason,
+    Validators,
 )
 from faceaudit.workspace import Account, Workspace
 
@@ -54,6 +59,8 @@ log = logging.getLogger(__name__)
 # Fetched images waiting for the analysis pool, beyond the ones it is working on: enough to
 # keep every worker busy through a burst of slow requests, few enough to bound memory.
 FETCHED_AHEAD = 8
+# Longest ETag or Last-Modified kept (real ones are tens of characters).
+MAX_VALIDATOR = 512
 
 
 @dataclass
@@ -143,6 +150,8 @@ def run_scan(workspace: Workspace, engine: FaceEngine, matcher: Matcher,
         # The crawler thread must not read SQLite (one connection, owned by this thread):
         # hand it the URLs already recorded so it skips them.
         seen = {a.id: workspace.recorded_urls(scan_id, a.id) for a in pending}
+        # ... and what servers said of the bytes already analysed, to ask only for changed ones.
+        validators = workspace.image_validators(key)
         # Worker processes rebuild the matcher from the stored template; a matcher given without
         # one (a library caller's own) is used as it is, in this process.
         embeddings = [f.embedding for f in template.faces] if template else []
@@ -151,7 +160,7 @@ def run_scan(workspace: Workspace, engine: FaceEngine, matcher: Matcher,
             slots = threading.Semaphore(FETCHED_AHEAD + pool.capacity)
             crawler = threading.Thread(
                 target=_crawl_all, name="crawler",
-                args=(pending, seen, options, events, slots, stop, progress), daemon=True,
+                args=(pending, seen, options, events, slots, stop, progress, validators), daemon=True,
             )
             crawler.start()
             recorder = _Recorder(workspace, scan_id, key, pool, slots, progress)
@@ -203,7 +212,7 @@ class _Recorder:
         if item.image is None:
             self._record(item, Analysis(ImageStatus.FAILED, item.error), None)
             return
-        sha = hashlib.sha256(item.image.data).hexdigest()
+        sha = item.image.sha256
         if sha in self.analysing:  # the same bytes are being analysed: wait for that
             self.analysing[sha].append(item)
             return
@@ -213,6 +222,12 @@ class _Recorder:
         reused = self.workspace.reusable_analysis(self.key, sha)
         if reused is not None:
             self._record(item, reused, sha)
+            return
+        if item.image.unchanged_sha256 is not None:
+            # The crawler is only given validators of analysed bytes (Workspace.image_validators),
+            # and nothing deletes analyses during a scan: this does not happen. Said, not hidden.
+            self._record(item, Analysis(ImageStatus.FAILED, "unchanged since the last scan, "
+                                        "but that scan's analysis is gone; `faceaudit scan --fresh` fetches it again"), None)
             return
         self.analysing[sha] = [item]
         self.pool.submit(sha, item.image.data, item.candidate.url)
@@ -229,7 +244,9 @@ class _Recorder:
     def _record(self, item: _Fetched, result: Analysis | None, sha: str | None) -> None:
         """Record one image (result None: a duplicate of one recorded for its account)."""
         stored = result if result is not None else Analysis(ImageStatus.DUPLICATE)
-        self.workspace.record_image(self.scan_id, item.account.id, ImageRecord(item.candidate, sha, stored))
+        image = item.image
+        record = ImageRecord(item.candidate, sha, stored, image.etag if image else "", image.last_modified if image else "")
+        self.workspace.record_image(self.scan_id, item.account.id, record)
         self.slots.release()
         self.unrecorded[item.account.id] -= 1
         self.progress.image_analysed(item.account, item.candidate.url, stored.status, stored.yours)
@@ -248,8 +265,10 @@ class _Recorder:
 
 def _crawl_all(accounts: list[Account], seen: dict[int, set[str]], options: ScanOptions,
                events: queue.Queue[Any], slots: threading.Semaphore, stop: threading.Event,
-               progress: ScanProgress) -> None:
-    """The crawler thread: one fresh HTTP client and (if needed) one fresh browser per scan."""
+               progress: ScanProgress, validators: Mapping[str, Validators] | None = None) -> None:
+    """The crawler thread: one fresh HTTP client and (if needed) one fresh browser per scan.
+
+    `validators`: image URL -> what its server said of bytes already analysed (conditional GETs)."""
     browser_holder: list[Any] = []
 
     def browser() -> Any:
@@ -278,7 +297,9 @@ def _crawl_all(accounts: list[Account], seen: dict[int, set[str]], options: Scan
                     return
                 net.start_account()  # --max-requests counts afresh; past --deadline: ScanDeadline
                 progress.account_started(account)
-                result = _crawl_account(account, ctx, seen[account.id], put, stop, progress)
+                result = _crawl_account(account, ctx, seen[account.id], put, stop, progress,
+                                        validators=validators or {})
+                result.cost = net.account_cost()
                 put(_AccountDone(account, result))
         put(None)
     except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which re-raises it
@@ -290,7 +311,7 @@ def _crawl_all(accounts: list[Account], seen: dict[int, set[str]], options: Scan
 
 def _crawl_account(account: Account, ctx: CrawlContext, seen: set[str],
                    put: Callable[[object], None], stop: threading.Event,
-                   progress: ScanProgress) -> CrawlResult:
+                   progress: ScanProgress, *, validators: Mapping[str, Validators] | None = None) -> CrawlResult:
     result = CrawlResult()
     site = sites.find(account.url)
     try:
@@ -305,9 +326,9 @@ def _crawl_account(account: Account, ctx: CrawlContext, seen: set[str],
             progress.image_found(account, candidate)
             fetched = None
             if largest != candidate.url:
-                fetched = _fetch(ctx, account, dataclasses.replace(candidate, url=largest))
+                fetched = _fetch(ctx, account, dataclasses.replace(candidate, url=largest), validators or {})
             if fetched is None or fetched.image is None:  # the page's own URL, when the variant fails
-                fetched = _fetch(ctx, account, candidate)
+                fetched = _fetch(ctx, account, candidate, validators or {})
             put(fetched)
     except RequestCap as exc:  # --max-requests reached while fetching images: our own limit
         result.stop, result.detail = StopReason.CAP, exc.message
@@ -326,13 +347,26 @@ def _crawl_account(account: Account, ctx: CrawlContext, seen: set[str],
     return result
 
 
-def _fetch(ctx: CrawlContext, account: Account, candidate: ImageCandidate) -> _Fetched:
+def _fetch(ctx: CrawlContext, account: Account, candidate: ImageCandidate,
+           validators: Mapping[str, Validators]) -> _Fetched:
+    """Fetch one image, conditionally when an earlier scan analysed its bytes and kept validators."""
+    known = validators.get(candidate.url)
     try:
-        response = ctx.net.get_image(candidate.url)
+        # Plain calls stay plain: stand-ins for NetClient (tests) need know nothing of validators.
+        response = ctx.net.get_image(candidate.url, validators=known) if known else ctx.net.get_image(candidate.url)
     except NetworkError as exc:  # RequestCap is not one: it ends the account, not the image
         return _Fetched(account, candidate, None, exc.message)
-    if response.status != 200:
+    headers = response.headers
+    # Kept with the image and sent back next time: a server's oversized value is not worth either.
+    etag, last_modified = (value if len(value) <= MAX_VALIDATOR else ""
+                           for value in (headers.get("etag", ""), headers.get("last-modified", "")))
+    if response.status == 304 and known:
+        # Same bytes as last time: the server may restate or omit its validators (RFC 9110 15.4.5).
+        image = FetchedImage(candidate, b"", "", response.url, headers.get("x-robots-tag", ""),
+                             etag or known.etag, last_modified or known.last_modified, known.sha256)
+        return _Fetched(account, candidate, image, None)
+    if response.status != 200:  # a 304 to a plain GET included: it says nothing of the bytes
         return _Fetched(account, candidate, None, f"HTTP {response.status}")
-    image = FetchedImage(candidate, response.body, response.headers.get("content-type", ""),
-                         response.url, response.headers.get("x-robots-tag", ""))
+    image = FetchedImage(candidate, response.body, headers.get("content-type", ""),
+                         response.url, headers.get("x-robots-tag", ""), etag, last_modified)
     return _Fetched(account, candidate, image, None)

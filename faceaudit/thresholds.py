@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,16 @@ class Thresholds:
     maybe: float
 
 
+def _data() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(resources.files("faceaudit.data").joinpath("thresholds.json").read_text())
+    return data
+
+
+def known_engines() -> set[str]:
+    """The engines with thresholds (the file also holds notes under other keys)."""
+    return {name for name, entry in _data().items() if isinstance(entry, dict) and "you" in entry}
+
+
 def load_thresholds(engine: str) -> Thresholds:
-    data = json.loads(resources.files("faceaudit.data").joinpath("thresholds.json").read_text())
-    entry = data[engine]
+    entry = _data()[engine]
     return Thresholds(you=float(entry["you"]), maybe=float(entry["maybe"]))

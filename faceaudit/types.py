@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
-Embedding = npt.NDArray[np.float32]
+    Embedding = npt.NDArray[np.float32]
+
+
+def __getattr__(name: str) -> Any:
+    """`Embedding`, built on first use: importing numpy costs about 0.15 s, and the commands
+    that only read the workspace (`--help`, `report`, `accounts`) never hold an embedding."""
+    if name == "Embedding":
+        import numpy as np
+        import numpy.typing as npt
+
+        return npt.NDArray[np.float32]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class TextEnum(str, Enum):
@@ -73,15 +86,50 @@ class CrawlResult:
     # Machine-readable account facts that drive advice, e.g. {"is_private": True},
     # {"noindex": False}, {"no_unauthenticated": True}. Values are JSON scalars.
     facts: dict[str, bool | int | str] = field(default_factory=dict)
+    cost: CrawlCost | None = None  # what the crawl cost the platform; None: not measured
+
+
+@dataclass(frozen=True)
+class CrawlCost:
+    """What one account's crawl cost the platform, as faceaudit's HTTP client counted it: the
+    requests it sent (redirect hops and retries included), the bytes it received (bodies as
+    decoded, plus headers roughly), and how many images answered 304 Not Modified. Pages a
+    browser read (personal websites that need one) are not counted."""
+
+    requests: int = 0
+    bytes_received: int = 0
+    not_modified: int = 0
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a server said identifies one image's bytes (`ETag`, `Last-Modified`), and the SHA-256
+    of those bytes: a re-scan asks "changed since?" and, on 304, reuses the bytes' analysis."""
+
+    sha256: str
+    etag: str = ""
+    last_modified: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.etag or self.last_modified)
 
 
 @dataclass(frozen=True)
 class FetchedImage:
     candidate: ImageCandidate
-    data: bytes
+    data: bytes  # empty when `unchanged`
     content_type: str
     final_url: str
     robots: str = ""  # X-Robots-Tag header on the image response, if any
+    etag: str = ""
+    last_modified: str = ""
+    # The server answered 304 Not Modified: no bytes came, they are the ones with this SHA-256.
+    unchanged_sha256: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        """The bytes' SHA-256, whether they arrived now or are known unchanged."""
+        return self.unchanged_sha256 or hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -205,6 +253,8 @@ class ImageRecord:
     candidate: ImageCandidate
     sha256: str | None  # None when the bytes never arrived
     analysis: Analysis
+    etag: str = ""  # the server's validators for the bytes, asked about on the next scan
+    last_modified: str = ""
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,14 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import platformdirs
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from faceaudit.errors import WorkspaceError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_DIR_ENV = "FACEAUDIT_KEY_DIR"
 KEYRING_SERVICE = "faceaudit"
@@ -63,7 +64,18 @@ class Vault:
     def __init__(self, workspace_id: str, key: bytes, store: KeyStore) -> None:
         self.workspace_id = workspace_id
         self.store = store
-        self._aead = AESGCM(key)
+        self._key = key
+        self._cipher: AESGCM | None = None
+
+    @property
+    def _aead(self) -> AESGCM:
+        """The cipher, made on first use: importing cryptography costs start-up time that
+        commands which open a workspace but never seal or unseal (`report`, `accounts`) need not pay."""
+        if self._cipher is None:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            self._cipher = AESGCM(self._key)
+        return self._cipher
 
     def seal(self, plaintext: bytes, purpose: str, row: str) -> bytes:
         nonce = secrets.token_bytes(NONCE_BYTES)
@@ -73,6 +85,8 @@ class Vault:
         if sealed[:1] != FORMAT or len(sealed) < 1 + NONCE_BYTES + 16:
             raise self._unreadable(purpose)
         nonce, body = sealed[1:1 + NONCE_BYTES], sealed[1 + NONCE_BYTES:]
+        from cryptography.exceptions import InvalidTag
+
         try:
             return self._aead.decrypt(nonce, body, self._aad(purpose, row))
         except InvalidTag as exc:

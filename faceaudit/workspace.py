@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import platformdirs
 
 from faceaudit import vault
@@ -32,6 +31,7 @@ from faceaudit.thresholds import Thresholds
 from faceaudit.types import (
     Analysis,
     Box,
+    CrawlCost,
     CrawlResult,
     Finding,
     ImageMetadata,
@@ -39,6 +39,7 @@ from faceaudit.types import (
     ImageStatus,
     ReferenceFace,
     Template,
+    Validators,
     Verdict,
 )
 
@@ -137,6 +138,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         # The pages each account's crawl read, in order (CrawlResult.visited), as a JSON list.
         "008_pages_visited",
         "ALTER TABLE scan_accounts ADD COLUMN pages TEXT NOT NULL DEFAULT '[]'",
+    ),
+    (
+        # What a server said identifies each image's bytes (ETag, Last-Modified): the next scan
+        # asks "changed since?" and a 304 costs no download and no analysis. And what each
+        # account's crawl cost the platform (CrawlCost); NULL for scans from before it was counted.
+        "009_conditional_requests",
+        """
+        ALTER TABLE images ADD COLUMN etag TEXT NOT NULL DEFAULT '';
+        ALTER TABLE images ADD COLUMN last_modified TEXT NOT NULL DEFAULT '';
+        ALTER TABLE scan_accounts ADD COLUMN requests INTEGER;
+        ALTER TABLE scan_accounts ADD COLUMN bytes_received INTEGER;
+        ALTER TABLE scan_accounts ADD COLUMN not_modified INTEGER;
+        """,
     ),
 ]
 
@@ -527,6 +541,8 @@ class Workspace:
         row = self.db.execute("SELECT * FROM template WHERE id = 1").fetchone()
         if row is None:
             return None
+        import numpy as np  # here, not at the top: commands that never read the template start faster
+
         faces = [
             ReferenceFace(r["photo_name"], r["photo_sha256"],
                           np.frombuffer(self._embedding_bytes(r), dtype=np.float32).copy(),
@@ -560,6 +576,8 @@ class Workspace:
 
     def save_template(self, engine: str, engine_info: dict[str, Any], faces: Sequence[ReferenceFace], *, add: bool = False) -> None:
         """Store the reference faces, sealed; replaces the template unless `add` (same engine only)."""
+        import numpy as np  # here, not at the top: commands that never write the template start faster
+
         box = self._vault_to_write()
         with self.transaction() as db:
             if not add:
@@ -626,15 +644,31 @@ class Workspace:
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO scan_accounts (scan_id, account_id, stop, stop_detail, pages_visited,"
-                " indexable, notes, done, facts, pages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " indexable, notes, done, facts, pages, requests, bytes_received, not_modified)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (scan_id, account_id, result.stop.value, result.detail, result.pages_visited,
                  None if result.indexable is None else int(result.indexable), json.dumps(result.notes), int(done),
-                 json.dumps(result.facts, sort_keys=True), json.dumps(result.visited)),
+                 json.dumps(result.facts, sort_keys=True), json.dumps(result.visited), *_cost_columns(result.cost)),
             )
 
     def recorded_urls(self, scan_id: int, account_id: int) -> set[str]:
         rows = self.db.execute("SELECT url FROM images WHERE scan_id = ? AND account_id = ?", (scan_id, account_id))
         return {row[0] for row in rows}
+
+    def image_validators(self, key: str) -> dict[str, Validators]:
+        """Image URL -> what its server said of its bytes, from the latest scan that recorded it
+        with analysis key `key`, for bytes that such a scan analysed: a 304 for one of these URLs
+        can reuse that analysis (`reusable_analysis`). Empty when `key` is empty."""
+        if not key:
+            return {}
+        rows = self.db.execute(
+            "SELECT i.url, i.sha256, i.etag, i.last_modified FROM images i JOIN scans s ON s.id = i.scan_id"
+            " WHERE s.analysis_key = ? AND i.sha256 IS NOT NULL AND (i.etag != '' OR i.last_modified != '')"
+            " AND EXISTS (SELECT 1 FROM images a JOIN scans t ON t.id = a.scan_id"
+            "  WHERE a.sha256 = i.sha256 AND a.status = 'analysed' AND t.analysis_key = ?)"
+            " ORDER BY i.id",
+            (key, key))
+        return {row["url"]: Validators(row["sha256"], row["etag"], row["last_modified"]) for row in rows}
 
     def analysed_before(self, scan_id: int, account_id: int, sha256: str) -> bool:
         """Whether the same image bytes were already analysed for this account in this scan."""
@@ -676,10 +710,11 @@ class Workspace:
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO images (scan_id, account_id, url, page_url, kind, found_by, alt, sha256, status,"
-                " error, faces, other_faces, metadata, posted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " error, faces, other_faces, metadata, posted_at, etag, last_modified)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (scan_id, account_id, c.url, c.page_url, c.kind.value, c.found_by, c.alt, record.sha256,
                  result.status.value, result.error, result.faces, result.other_faces,
-                 json.dumps(result.metadata.as_dict()), c.posted_at),
+                 json.dumps(result.metadata.as_dict()), c.posted_at, record.etag, record.last_modified),
             )
             for finding in result.findings:
                 thumbnail = finding.thumbnail
@@ -726,6 +761,13 @@ class Workspace:
         except OSError as exc:
             raise WorkspaceError(f"could not delete {exc.filename}: {exc.strerror}",
                                  "make the workspace folder writable by you, then run `faceaudit forget` again") from exc
+
+
+def _cost_columns(cost: CrawlCost | None) -> tuple[int | None, int | None, int | None]:
+    """A crawl's cost as the scan_accounts columns hold it (NULLs: not measured)."""
+    if cost is None:
+        return None, None, None
+    return cost.requests, cost.bytes_received, cost.not_modified
 
 
 def finding_from_row(row: sqlite3.Row, thumbnail: bytes | None) -> Finding:

@@ -36,6 +36,7 @@ from faceaudit.crawl.net import (
 )
 from faceaudit.demo.server import FixtureServer, Handler, Reply, Request
 from faceaudit.errors import NetworkError, OutOfScope, UsageError
+from faceaudit.types import CrawlCost, Validators
 
 ALEX = AccountScope(frozenset({"social.example"}), ("/@alex/",))
 property_settings = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
@@ -834,3 +835,67 @@ def test_scope_matches_the_host_and_path_prefixes() -> None:
     assert not ALEX.allows("https://social.example/@alex/%2e%2e/@bob/")
     assert not ALEX.allows("https://other.example/@alex/")
     assert replace(NO_DNS, allow_dns=True).allow_dns  # the policy stays a plain frozen dataclass
+
+
+# --- conditional requests and what an account's crawl cost ---------------------------------------
+
+
+def test_an_image_asked_with_validators_sends_them_and_a_304_is_neither_an_error_nor_a_redirect(
+        serve: Serve) -> None:
+    seen: list[dict[str, str]] = []
+
+    def cdn(request: Request) -> Reply:
+        seen.append({name.lower(): value for name, value in request.headers.items()})
+        return Reply(304, b"", "image/jpeg", {"ETag": '"v1"', "Location": "https://cdn.example/elsewhere.jpg"})
+
+    with serve({"cdn.example": routes({"/a.jpg": cdn})}) as (server, net, sleeps):
+        net.start_account()
+        response = net.get_image("https://cdn.example/a.jpg",
+                                 validators=Validators("ab" * 32, '"v1"', "Tue, 01 Dec 2026 10:00:00 GMT"))
+        plain = net.get_image("https://cdn.example/a.jpg")
+        cost = net.account_cost()
+    assert seen[0]["if-none-match"] == '"v1"'
+    assert seen[0]["if-modified-since"] == "Tue, 01 Dec 2026 10:00:00 GMT"
+    assert "if-none-match" not in seen[1] and "if-modified-since" not in seen[1]
+    assert (response.status, response.not_modified, response.ok, response.body) == (304, True, False, b"")
+    assert response.headers["etag"] == '"v1"'
+    assert paths(server) == ["/a.jpg", "/a.jpg"]  # the 304's Location was not followed, nothing retried
+    assert sleeps == [] and plain.not_modified
+    assert (cost.requests, cost.not_modified) == (2, 2)
+
+
+def test_validators_without_values_send_no_conditional_headers(serve: Serve) -> None:
+    seen: list[dict[str, str]] = []
+
+    def cdn(request: Request) -> Reply:
+        seen.append({name.lower(): value for name, value in request.headers.items()})
+        return Reply(200, b"jpeg", "image/jpeg")
+
+    with serve({"cdn.example": routes({"/a.jpg": cdn})}) as (_server, net, _sleeps):
+        assert net.get_image("https://cdn.example/a.jpg", validators=Validators("ab" * 32)).body == b"jpeg"
+    assert not {"if-none-match", "if-modified-since"} & set(seen[0])
+
+
+def test_each_account_is_charged_its_requests_bytes_and_304s(serve: Serve) -> None:
+    sites = {
+        "social.example": routes({"/@alex/": OK, "/@alex/moved": redirect("/@alex/"),
+                                  "/@alex/flaky": sequence(Reply(503), OK)}),
+        "cdn.example": routes({"/a.jpg": Reply(200, b"j" * 5000, "image/jpeg"),
+                               "/same.jpg": Reply(304, b"", "image/jpeg")}),
+    }
+    with serve(sites) as (_server, net, _sleeps):
+        net.get_image("https://cdn.example/a.jpg")  # before any account: nobody's cost
+        net.start_account()
+        assert net.account_cost() == CrawlCost(0, 0, 0)
+        net.get_page("https://social.example/@alex/moved", scope=ALEX)  # 2: the hop and the page
+        net.get_page("https://social.example/@alex/flaky", scope=ALEX)  # 2: the 503 and its retry
+        net.get_image("https://cdn.example/a.jpg")
+        net.get_image("https://cdn.example/same.jpg", validators=Validators("ab" * 32, '"x"'))
+        first = net.account_cost()
+        net.start_account()  # the next account starts afresh
+        net.get_image("https://cdn.example/same.jpg", validators=Validators("ab" * 32, '"x"'))
+        second = net.account_cost()
+    assert (first.requests, first.not_modified) == (6, 1)
+    # Bodies as received (5000 image bytes, two small JSON pages, a 503 page) and a header estimate.
+    assert 5000 + 2 * len(OK.body) < first.bytes_received < 5000 + 2 * len(OK.body) + 6 * 400
+    assert (second.requests, second.not_modified) == (1, 1) and 0 < second.bytes_received < 400

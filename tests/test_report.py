@@ -21,7 +21,7 @@ from faceaudit.report.model import (
     FindingReport,
     ReportData,
 )
-from faceaudit.types import Box, ImageKind, ImageMetadata, StopReason, Verdict
+from faceaudit.types import Box, CrawlCost, ImageKind, ImageMetadata, StopReason, Verdict
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "report-json.md"
 THUMBNAIL = b"\xff\xd8\xff\xe0JFIF-the-user's-own-face\xff\xd9"
@@ -393,7 +393,8 @@ def full_report() -> ReportData:
         website_account(), url="https://www.facebook.com/alex", site="facebook", indexable=None,
         findings=[finding(image_url="https://scontent.xx.fbcdn.net/p.jpg", page_url="https://www.facebook.com/alex")],
     )
-    data = report([mastodon_account(), website_account(), facebook])
+    mastodon = dataclasses.replace(mastodon_account(), cost=CrawlCost(17, 2_104_330, 12))
+    data = report([mastodon, website_account(), facebook])
     moved = ChangedPhoto(MASTODON_URL, "mastodon", "https://files.mastodon.social/media/old.jpg",
                          "https://mastodon.social/@alex/100", ImageKind.POST, Verdict.YOU)
     data.history = Comparison(6, "2026-11-20T09:00:00Z", [moved], [moved], [moved], [moved])
@@ -404,7 +405,7 @@ def full_report() -> ReportData:
 def test_json_round_trips_with_the_documented_shape() -> None:
     data = json.loads(json.dumps(jsonreport.to_dict(report())))
 
-    assert data["format"] == "faceaudit-report/1" and data["schema_version"] == "1.2"
+    assert data["format"] == "faceaudit-report/1" and data["schema_version"] == "1.3"
     assert data["scan"] == {
         "id": 7,
         "started": "2026-11-22T09:50:00Z",
@@ -632,3 +633,17 @@ def test_the_summary_fits_the_terminal_and_keeps_every_account_readable(width):
     table = text.split("Your accounts", 1)[1].split("\n\n", 1)[0]
     assert "Mastodon" in table and "Personal website" in table
     assert ("Best" in table) == (width >= 100)
+
+
+def test_each_account_says_what_its_crawl_cost_when_that_was_counted() -> None:
+    rescanned = dataclasses.replace(mastodon_account(), cost=CrawlCost(17, 2_104_330, 12))
+    first = dataclasses.replace(website_account(), cost=CrawlCost(1, 812, 0))
+    older = dataclasses.replace(website_account(), url="https://older.example.org/")
+    text = flat(terminal_text(report([rescanned, first, older])))
+
+    assert "Crawl cost: 17 requests, 2.1 MB (12 images unchanged since last scan)" in text
+    assert "Crawl cost: 1 request, 812 B" in text and "812 B (" not in text
+    assert text.count("Crawl cost:") == 2  # a scan from before costs were counted says nothing
+    data = jsonreport.to_dict(report([rescanned, website_account()]))
+    assert [a["cost"] for a in data["accounts"]] == [
+        {"requests": 17, "bytes": 2_104_330, "not_modified": 12}, None]

@@ -36,6 +36,7 @@ from httpcore._backends.sync import SyncStream  # the stream SyncBackend gives; 
 
 from faceaudit.crawl.failures import Cause, classify, explain, seconds, without_errno
 from faceaudit.errors import ExitCode, FaceauditError, NetworkError, OutOfScope, UsageError
+from faceaudit.types import CrawlCost, Validators
 
 USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -383,6 +384,11 @@ class NetResponse:
         return 200 <= self.status < 300
 
     @property
+    def not_modified(self) -> bool:
+        """304: the validators sent still match, so no body came (not an error, not a redirect)."""
+        return self.status == 304
+
+    @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
 
@@ -609,6 +615,8 @@ class NetClient:
         self._last_request: dict[str, float] = {}
         self._deadline = None if policy.deadline is None else time.monotonic() + policy.deadline
         self._account_requests: int | None = None  # None: no account started, nothing counted
+        self._account_bytes = 0  # received for the current account: bodies and (roughly) headers
+        self._account_not_modified = 0  # 304 answers for the current account
         self._budget_lock = threading.Lock()  # the scan may fetch an account's images in threads
         self._client = httpx.Client(
             transport=_PolicyTransport(self._ssl_context(), self._target, self._time_left),
@@ -634,6 +642,13 @@ class NetClient:
         self._check_deadline()
         with self._budget_lock:
             self._account_requests = 0
+            self._account_bytes = 0
+            self._account_not_modified = 0
+
+    def account_cost(self) -> CrawlCost:
+        """What the account begun by `start_account` has cost so far (requests, bytes, 304s)."""
+        with self._budget_lock:
+            return CrawlCost(self._account_requests or 0, self._account_bytes, self._account_not_modified)
 
     def _check_deadline(self) -> None:
         if self._deadline is not None and time.monotonic() > self._deadline:
@@ -680,9 +695,9 @@ class NetClient:
         self._check_deadline()
         cap = self.policy.max_requests
         with self._budget_lock:
-            if self._account_requests is None or cap is None:
+            if self._account_requests is None:
                 return
-            if self._account_requests >= cap:
+            if cap is not None and self._account_requests >= cap:
                 raise RequestCap(
                     f"stopped after {cap} requests for this account (--max-requests {cap}); "
                     f"the next would have been {str(url)[:120]}",
@@ -703,10 +718,14 @@ class NetClient:
         accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
         return self._get(url, None, _Fetch(accept, self.policy.max_page_bytes, scope, headers or {}))
 
-    def get_image(self, url: str) -> NetResponse:
-        """An image from any public host (CDNs); refuses bodies that are clearly not images."""
+    def get_image(self, url: str, *, validators: Validators | None = None) -> NetResponse:
+        """An image from any public host (CDNs); refuses bodies that are clearly not images.
+
+        `validators` from an earlier fetch make it a conditional request: a server that still
+        has the same bytes answers 304 with no body (`NetResponse.not_modified`)."""
         accept = "image/avif,image/webp,image/png,image/jpeg,image/*;q=0.8,*/*;q=0.5"
-        response = self._get(url, None, _Fetch(accept, self.policy.max_image_bytes))
+        fetch = _Fetch(accept, self.policy.max_image_bytes, headers=_conditional_headers(validators))
+        response = self._get(url, None, fetch)
         if response.ok and response.content_type.startswith(_NOT_IMAGES):
             raise NetworkError(
                 f"{response.url} is not an image ({response.content_type})",
@@ -861,6 +880,12 @@ class NetClient:
         finally:
             self._request.cutoff = None
 
+    def _count_received(self, size: int, not_modified: bool) -> None:
+        with self._budget_lock:
+            if self._account_requests is not None:
+                self._account_bytes += size
+                self._account_not_modified += int(not_modified)
+
     def _read_response(self, url: httpx.URL, fetch: _Fetch, extra: dict[str, str]) -> NetResponse:
         request = self._client.build_request("GET", url, headers={**extra, "Accept": fetch.accept})
         response = self._client.send(request, stream=True)
@@ -893,6 +918,7 @@ class NetClient:
             self._client.cookies.clear()
         log.debug("GET %s -> %s (%d bytes)", url, response.status_code, size)
         headers = {name.lower(): value for name, value in response.headers.items()}
+        self._count_received(size + _header_bytes(headers), response.status_code == 304)
         return NetResponse(str(url), response.status_code, headers, b"".join(chunks))
 
 
@@ -906,6 +932,21 @@ def _safe_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     if refused:
         raise OutOfScope(f"refused to send {', '.join(refused)}: faceaudit never logs in")
     return extra
+
+
+def _conditional_headers(validators: Validators | None) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since for what a server said of the bytes last time."""
+    headers: dict[str, str] = {}
+    if validators is not None and validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators is not None and validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
+    return headers
+
+
+def _header_bytes(headers: Mapping[str, str]) -> int:
+    """Roughly what a response's status line and headers took on the wire (HTTP/1.1)."""
+    return 17 + sum(len(name) + len(value) + 4 for name, value in headers.items())
 
 
 def _too_large(url: httpx.URL, cap: int) -> NetworkError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import email.utils
 import hashlib
 import ssl
 import tempfile
@@ -189,3 +190,34 @@ class FixtureServer:
             self._server.shutdown()
             self._server.server_close()
         self._tmp.cleanup()
+
+
+def with_validators(handler: Handler, *, etag: bool = True, last_modified: bool = True) -> Handler:
+    """`handler`, with its images served as a CDN does: with an ETag (a hash of the bytes) and a
+    Last-Modified (when this path last served other bytes), and 304 Not Modified with no body
+    when a request's If-None-Match (first, as RFC 9110 says) or If-Modified-Since still holds."""
+    changed_at: dict[tuple[str, str], tuple[str, str]] = {}  # (host, path) -> (ETag, Last-Modified)
+    lock = threading.Lock()
+
+    def answer(request: Request) -> Reply:
+        reply = handler(request)
+        if reply.status != 200 or not reply.content_type.startswith("image/") or reply.stream is not None:
+            return reply
+        tag = '"' + hashlib.sha256(reply.body).hexdigest()[:32] + '"'
+        with lock:
+            known = changed_at.get((request.host, request.path))
+            if known is None or known[0] != tag:
+                known = (tag, email.utils.formatdate(usegmt=True))
+                changed_at[(request.host, request.path)] = known
+        headers = {**reply.headers, **({"ETag": tag} if etag else {}),
+                   **({"Last-Modified": known[1]} if last_modified else {})}
+        asked = {name.lower(): value for name, value in request.headers.items()}
+        if etag and "if-none-match" in asked:
+            unchanged = tag in (t.strip() for t in asked["if-none-match"].split(","))
+        else:
+            unchanged = last_modified and asked.get("if-modified-since") == known[1]
+        if unchanged:
+            return Reply(304, b"", reply.content_type, headers)
+        return Reply(200, reply.body, reply.content_type, headers)
+
+    return answer

@@ -28,11 +28,13 @@ from faceaudit.report.model import (
     others_summary,
     report_warnings,
 )
+from faceaudit.types import CrawlCost
 
 FORMAT = "faceaudit-report/1"
 # 1.1: exposure, actions, others, history, warnings; advice do, settings_url
 # 1.2: coverage, exposure.at_least, level "unknown", accounts[].seen and pages
-SCHEMA_VERSION = "1.2"
+# 1.3: accounts[].cost
+SCHEMA_VERSION = "1.3"
 
 
 def to_dict(report: ReportData) -> dict[str, Any]:
@@ -140,6 +142,13 @@ def _changed(photo: ChangedPhoto) -> dict[str, Any]:
             "page_url": photo.page_url, "kind": photo.kind.value, "verdict": photo.verdict.value}
 
 
+def _cost(cost: CrawlCost | None) -> dict[str, int] | None:
+    """What the crawl cost the platform; None for scans from before it was counted."""
+    if cost is None:
+        return None
+    return {"requests": cost.requests, "bytes": cost.bytes_received, "not_modified": cost.not_modified}
+
+
 def _account(account: AccountReport) -> dict[str, Any]:
     advice = advice_for(account.site, account.findings, account.indexable, account.facts)
     platform = load(account.site)
@@ -153,6 +162,7 @@ def _account(account: AccountReport) -> dict[str, Any]:
         "seen": account.seen.value,
         "pages_visited": account.pages_visited,
         "pages": list(account.pages),
+        "cost": _cost(account.cost),
         "indexable": account.indexable,
         "images_seen": account.images_seen,
         "images_failed": account.images_failed,

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from faceaudit.report.history import PhotoOfYou, compare
 from faceaudit.report.model import AccountReport, FindingReport, ReportData
-from faceaudit.thresholds import load_thresholds
-from faceaudit.types import ImageKind, ImageMetadata, StopReason, Verdict
+from faceaudit.thresholds import known_engines, load_thresholds
+from faceaudit.types import CrawlCost, ImageKind, ImageMetadata, StopReason, Verdict
 from faceaudit.workspace import Account, Workspace, finding_from_row, now
 
 
@@ -37,9 +37,8 @@ def load_report(workspace: Workspace, scan_id: int | None = None) -> ReportData 
     if scan is None:
         return None
     thresholds = scan.thresholds
-    template = workspace.template()
-    if not thresholds and template is not None:  # a scan from before thresholds were recorded
-        current = load_thresholds(template.engine)
+    if not thresholds and scan.engine in known_engines():  # a scan from before they were recorded
+        current = load_thresholds(scan.engine)
         thresholds = {"you": current.you, "maybe": current.maybe}
     previous = _previous_complete_scan(workspace, scan.id)
     history = None
@@ -104,7 +103,15 @@ def _account(workspace: Workspace, scan_id: int, account: Account) -> AccountRep
         notes=json.loads(state["notes"]) if state else [],
         facts=json.loads(state["facts"]) if state else {},
         pages=[str(page) for page in json.loads(state["pages"])] if state else [],
+        cost=_cost(state),
     )
+
+
+def _cost(state: sqlite3.Row | None) -> CrawlCost | None:
+    """What the account's crawl cost, or None when it was not measured (scans before 009)."""
+    if state is None or state["requests"] is None:
+        return None
+    return CrawlCost(state["requests"], state["bytes_received"] or 0, state["not_modified"] or 0)
 
 
 def _finding(workspace: Workspace, row: sqlite3.Row) -> FindingReport:

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from faceaudit.types import Box, ImageKind, ImageMetadata, StopReason, TextEnum, Verdict
+from faceaudit.types import Box, CrawlCost, ImageKind, ImageMetadata, StopReason, TextEnum, Verdict
 
 # A face this recognisable (0-100) is useful to a face-recognition scraper.
 WELL_RECOGNISABLE = 60
@@ -144,6 +144,7 @@ class AccountReport:
     notes: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)  # CrawlResult.facts: drive the advice
     pages: list[str] = field(default_factory=list)  # the pages read, where the adapter records them
+    cost: CrawlCost | None = None  # requests and bytes the crawl cost; None: not measured (older scans)
 
     @property
     def photos_with_you(self) -> int:

@@ -48,7 +48,7 @@ from faceaudit.report.model import (
     report_warnings,
 )
 from faceaudit.text import printable_fields
-from faceaudit.types import Verdict
+from faceaudit.types import CrawlCost, Verdict
 
 EXPOSURE_STYLES = {"high": "bold red", "medium": "yellow", "low": "cyan", "none": "green", UNKNOWN: "bold yellow"}
 FIRST_ACTIONS = 5  # actions on the first screen; `--all` shows every one
@@ -204,6 +204,8 @@ def _render_account(account: AccountReport, actions: ActionPlan, console: Consol
     if account.findings:
         console.print(Text(_factors(account)))
     console.print(Text(crawl_summary(account)))
+    if account.cost is not None:
+        console.print(Text(_cost_line(account.cost), style="dim"))
     for note in account.notes:
         console.print(Padding(Text(f"Note: {note}"), (0, 0, 0, 2)))
     advice = load(account.site)
@@ -228,6 +230,23 @@ def _render_account(account: AccountReport, actions: ActionPlan, console: Consol
                            style="bold"))
         for action in mine:
             console.print(_hanging(f"#{action.number}", Text(f"{action.advice.do} — {action.advice.where}")))
+
+
+def _cost_line(cost: CrawlCost) -> str:
+    """What the crawl cost the platform: a re-scan of an unchanged account should cost little."""
+    line = f"Crawl cost: {cost.requests} request{'' if cost.requests == 1 else 's'}, {_size(cost.bytes_received)}"
+    if cost.not_modified:
+        line += f" ({cost.not_modified} image{'' if cost.not_modified == 1 else 's'} unchanged since last scan)"
+    return line
+
+
+def _size(count: int) -> str:
+    """Bytes as a person reads them: 812 B, 41 kB, 4.1 MB."""
+    if count < 1000:
+        return f"{count} B"
+    if count < 1_000_000:
+        return f"{count / 1000:.0f} kB"
+    return f"{count / 1_000_000:.1f} MB"
 
 
 def _factors(account: AccountReport) -> str:
