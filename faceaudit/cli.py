@@ -33,6 +33,8 @@ except KeyboardInterrupt:
 
 if TYPE_CHECKING:  # the checkup and the workspace are imported by the commands that use them:
     # `--help` builds every command and runs none, and starts faster without them.
+    from rich.progress import Progress
+
     from faceaudit import checkup
     from faceaudit.compare.engines.insightface_download import PackDownload
     from faceaudit.report.model import ReportData
@@ -316,20 +318,20 @@ def scan_command(
                           "and run `faceaudit scan` again")
 
 
+def _bar(console: Console, *, transient: bool, disable: bool = False) -> Progress:
+    """A progress bar with a count and the time so far; rich.progress is imported only when one
+    is shown (it costs start-up time every other command would pay)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=transient, disable=disable)
+
+
 class _ScanBar:
     """Progress for a scan: images found while crawling, and images analysed."""
 
     def __init__(self, console: Console) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=console, transient=False)
+        self.progress = _bar(console, transient=False)
         self.found = 0
         self.crawl = self.progress.add_task("crawling", total=None)
         self.analyse = self.progress.add_task("analysing", total=0)
@@ -442,16 +444,7 @@ class _CheckBar:
     """Progress for a check of photos, on stderr; entering it yields the (done, total) callback."""
 
     def __init__(self, console: Console, photos: int, *, shown: bool) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=console, transient=True, disable=not shown)
+        self.progress = _bar(console, transient=True, disable=not shown)
         self.task = self.progress.add_task("checking photos", total=photos)
 
     def __enter__(self) -> _CheckBar:

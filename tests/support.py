@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import ssl
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -253,3 +254,46 @@ def spawned_workers(parent: int) -> list[int]:
 def alive(pid: int) -> bool:
     state = proc_status(pid, "State")
     return state != "" and not state.startswith("Z")
+
+
+# --- a raw socket server that answers slowly -------------------------------------------------------
+
+
+@contextlib.contextmanager
+def trickling_server(*, head: bytes, drip: bytes = b"", gap: float = 0.02, give_up: float = 5.0,
+                     tls: ssl.SSLContext | None = None) -> Iterator[int]:
+    """One connection on 127.0.0.1 (TLS with `tls`, a server-side context): it reads the
+    request, sends `head`, then `drip` every `gap` seconds (nothing when `drip` is empty) until
+    the client hangs up or `give_up` seconds have passed. The port is yielded."""
+    import socket
+    import threading
+    import time
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def serve_one() -> None:
+        try:
+            raw, _ = listener.accept()
+        except OSError:
+            return
+        conn = tls.wrap_socket(raw, server_side=True) if tls is not None else raw
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(head)
+                ends = time.monotonic() + give_up
+                while not done.wait(gap) and time.monotonic() < ends:
+                    if drip:
+                        conn.sendall(drip)
+            except OSError:
+                pass  # the client hung up: what the test wanted
+
+    thread = threading.Thread(target=serve_one, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        done.set()
+        listener.close()
+        thread.join(2)

@@ -25,13 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image, ImageFile
+from PIL import Image
 
 from faceaudit.compare import imageio
 from faceaudit.compare.imageio import MAX_SIDE, decode, dimensions, frames
 from faceaudit.demo.photos import reference_photos
 from faceaudit.errors import ExitCode, ImageRejected, UsageError
 from tests.support import faceaudit
+from tests.test_imageio import LoadSpy
 
 SOURCE = "https://cdn.example.org/hostile"
 PEAK_LIMIT = 600 * 2**20  # the whole child process: interpreter, numpy, Pillow and the decode
@@ -190,18 +191,6 @@ def png_with_exif_orientation(width: int, height: int, orientation: int) -> byte
     return plain[:at] + _png_chunk(b"eXIf", exif.tobytes()) + plain[at:]
 
 
-class LoadSpy:
-    """Counts decodes of pixel data (ImageFile.load calls)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.calls = 0
-        original = ImageFile.ImageFile.load
-
-        def load(im: ImageFile.ImageFile) -> object:
-            self.calls += 1
-            return original(im)
-
-        monkeypatch.setattr(ImageFile.ImageFile, "load", load)
 
 
 # --- extreme shapes: refused from the header -------------------------------------------

@@ -10,7 +10,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -31,49 +31,21 @@ from faceaudit.crawl.sites.base import CrawlContext, page_outcome
 from faceaudit.demo.server import FixtureServer, Reply, Request
 from faceaudit.errors import ExitCode, NetworkError
 from faceaudit.types import CrawlResult, StopReason
+from tests.support import trickling_server as support_trickling_server
 
 SLOW = "slow.example"
 GAP = 0.2  # seconds between two trickled bytes: far inside every read timeout used here
 GIVE_UP = 12.0  # the server stops trickling after this long: a client without a cap fails late
 
 
-@contextmanager
-def trickling_server(*, head: bytes, drip: bytes, tls: trustme.CA | None = None) -> Iterator[int]:
-    """One connection on 127.0.0.1 (TLS when `tls` is given): it reads the request, sends `head`,
-    then `drip` every GAP seconds (nothing when `drip` is empty) until the client hangs up or
-    GIVE_UP seconds have passed. The port is yielded."""
-    listener = socket.create_server(("127.0.0.1", 0))
+def trickling_server(*, head: bytes, drip: bytes, tls: trustme.CA | None = None) -> AbstractContextManager[int]:
+    """tests/support.py's trickling server at this file's pace (GAP, GIVE_UP), with a
+    certificate for SLOW when `tls` is given."""
     context: ssl.SSLContext | None = None
     if tls is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.issue_cert(SLOW).configure_cert(context)
-    done = threading.Event()
-
-    def serve_one() -> None:
-        try:
-            raw, _ = listener.accept()
-        except OSError:
-            return
-        conn = context.wrap_socket(raw, server_side=True) if context is not None else raw
-        with conn:
-            try:
-                conn.recv(65536)
-                conn.sendall(head)
-                ends = time.monotonic() + GIVE_UP
-                while not done.wait(GAP) and time.monotonic() < ends:
-                    if drip:
-                        conn.sendall(drip)
-            except OSError:
-                pass  # the client hung up: what the test wanted
-
-    thread = threading.Thread(target=serve_one, daemon=True)
-    thread.start()
-    try:
-        yield int(listener.getsockname()[1])
-    finally:
-        done.set()
-        listener.close()
-        thread.join(2)
+    return support_trickling_server(head=head, drip=drip, gap=GAP, give_up=GIVE_UP, tls=context)
 
 
 HEADERS_TRICKLE = (b"HTTP/1.1 200 OK\r\nX-Slow: ", b"a")  # a header line that never ends

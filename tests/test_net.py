@@ -37,6 +37,7 @@ from faceaudit.crawl.net import (
 from faceaudit.demo.server import FixtureServer, Handler, Reply, Request
 from faceaudit.errors import NetworkError, OutOfScope, UsageError
 from faceaudit.types import CrawlCost, Validators
+from tests.support import trickling_server
 
 ALEX = AccountScope(frozenset({"social.example"}), ("/@alex/",))
 property_settings = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
@@ -341,34 +342,9 @@ def test_a_compressed_body_is_capped_by_its_decoded_size_while_streaming(serve: 
             net.get_page("https://social.example/@alex/bomb", scope=ALEX)
 
 
-@contextmanager
-def raw_http_server(answer: bytes, drip: bytes = b"") -> Iterator[int]:
+def raw_http_server(answer: bytes, drip: bytes = b"") -> AbstractContextManager[int]:
     """Plain HTTP on 127.0.0.1 that sends `answer`, then `drip` every 20 ms until the client leaves."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    done = threading.Event()
-
-    def serve_one() -> None:
-        conn, _ = listener.accept()
-        with conn:
-            conn.recv(65536)
-            try:
-                conn.sendall(answer)
-                while drip and not done.wait(0.02):
-                    conn.sendall(drip)
-                done.wait(5)
-            except OSError:
-                pass  # the client hung up: what the test wanted
-
-    thread = threading.Thread(target=serve_one, daemon=True)
-    thread.start()
-    try:
-        yield int(listener.getsockname()[1])
-    finally:
-        done.set()
-        listener.close()
-        thread.join(2)
+    return trickling_server(head=answer, drip=drip)
 
 
 def test_a_declared_length_over_the_cap_is_refused_before_reading_the_body() -> None:
