@@ -84,6 +84,9 @@ def enrol(ws: Workspace, photos: Sequence[Path | ReferencePhoto], *, engine: str
     if current is not None and not add:
         _may_replace(current, replace, confirm_replace)
     existing = current if add else None
+    # Every file is read before the engine loads: a missing one is a usage error that costs
+    # nothing. What is wrong with the photos themselves is found next, for all of them at once.
+    references = _read(photos)
     if existing is not None:
         name, why = existing.engine, "the template's engine"
     else:
@@ -93,7 +96,7 @@ def enrol(ws: Workspace, photos: Sequence[Path | ReferencePhoto], *, engine: str
                               download=download)
     face_engine.load()  # before `busy`: a pack download shows its own progress
     with busy(f"finding faces in {len(photos)} photo(s)…"):
-        enrolment = build_template(face_engine, _read(photos), existing.faces if existing else ())
+        enrolment = build_template(face_engine, references, existing.faces if existing else ())
     ws.save_template(face_engine.name, face_engine.describe(), enrolment.faces, add=add)
     total = len(enrolment.faces) + (len(existing.faces) if existing else 0)
     return Enrolled(name, len(enrolment.faces), total, None if add else current, list(enrolment.warnings))
@@ -116,7 +119,9 @@ def _may_replace(current: Template, replace: bool, confirm: ConfirmReplace | Non
 
 
 def _read(photos: Sequence[Path | ReferencePhoto]) -> list[ReferencePhoto]:
-    """The photos' bytes, read in order: a missing or unreadable file stops the enrolment."""
+    """The photos' bytes, read in order. A missing or unreadable file (a folder, a FIFO) stops
+    the enrolment as a usage error, and a file over the size limit as a refused image, before
+    any face is looked for."""
     from faceaudit.compare.reference import read_photos
 
     return [read_photos([photo])[0] if isinstance(photo, Path) else photo for photo in photos]

@@ -25,22 +25,47 @@ def checks(model_dir: Path | None = None, home: Path | None = None) -> list[dict
         results.append({"name": "browser", "ok": True, "detail": f"{browser.path} ({browser.source})"})
     except BrowserUnavailable as exc:
         results.append({"name": "browser", "ok": False, "detail": f"{exc.message}; {exc.hint}"})
-    for name in ("sface", "dlib", "insightface"):
-        state = engine_class(name).availability(model_dir if name == "insightface" else None)
+    for name in ("sface", "dlib"):
+        state = engine_class(name).availability(None)
         results.append({"name": f"engine {name}", "ok": state.ok, "detail": state.reason})
-    from faceaudit.compare.engines.insightface_engine import LICENCE, about, pack_status
+    results.append(insightface(model_dir))
+    from faceaudit.compare.engines.insightface_engine import LICENCE
 
-    for pack in pack_status():
-        results.append({
-            "name": f"insightface pack {pack['pack']}",
-            "ok": bool(pack["present"]),
-            "detail": pack["path"] if pack["present"] else
-            f"not downloaded ({about(pack['size_bytes'])})",
-        })
-    results.append({"name": "insightface packs licence", "ok": True, "detail": LICENCE})
-    name, why = choose_auto(model_dir)
-    results.append({"name": "engine auto", "ok": True, "detail": f"would use {name}: {why}"})
+    results.append({"name": "insightface licence", "ok": None, "detail": LICENCE})
+    name, _ = choose_auto(model_dir)
+    results.append({"name": "engine auto", "ok": True,
+                    "detail": f"would use {name}, the first of insightface (with a model pack), sface and dlib "
+                              "that is available"})
     return results
+
+
+def insightface(model_dir: Path | None) -> dict[str, Any]:
+    """The optional insightface engine and its model packs, said once: whether it can run, which
+    packs are here, and how to get one (`packs` lists each in the JSON)."""
+    from faceaudit.compare.engines import engine_class
+    from faceaudit.compare.engines.insightface_engine import DEFAULT_PACK, about, pack_status
+
+    state = engine_class("insightface").availability(model_dir)
+    packs = pack_status()
+    present = [str(pack["pack"]) for pack in packs if pack["present"]]
+    if state.ok:
+        detail = f"{state.reason}; packs here: {', '.join(present) or 'the one in --model-dir'}"
+    else:
+        sizes = ", ".join(f"{pack['pack']} {about(pack['size_bytes'])}" for pack in packs)
+        detail = (f"optional, no model pack here ({sizes}); sface or dlib is used instead. To use it: "
+                  f"`faceaudit enroll --engine insightface` downloads {DEFAULT_PACK} after asking, "
+                  "or --model-dir DIR names an unpacked pack")
+    return {"name": "engine insightface", "ok": state.ok, "detail": detail,
+            "reason": state.reason, "packs": packs}
+
+
+MARKERS = {True: ("ok", "green"), False: ("missing", "yellow"), None: ("info", "dim")}
+
+
+def marker(ok: bool | None) -> str:
+    """A check's mark as rich markup, as wide as the widest: a word that reads without colour."""
+    word, colour = MARKERS[ok]
+    return f"[{colour}]{word}[/{colour}]" + " " * (len("missing") - len(word))
 
 
 def workspace_state(home: Path) -> dict[str, Any]:

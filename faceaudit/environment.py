@@ -7,10 +7,11 @@ with consoles that write to memory and a stdin holding what the "user" types, pa
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Literal, TextIO
 
 from rich.console import Console
 
@@ -26,13 +27,29 @@ class Environment:
     stdin_isatty: bool  # is there a person to ask? (no prompt in scripts and pipes)
     home: Path | None = None  # the workspace folder; None: $FACEAUDIT_HOME or the user data folder
     debug: bool = False  # tracebacks on errors
+    verbosity: int = 0  # -1 with -q (results and errors only), 1 with -v (the details too)
+    colour: bool = True  # False under NO_COLOR: no colour, bold or dim anywhere, `--help` included
 
     @classmethod
     def standard(cls) -> Environment:
-        """The real process's: its terminal (width as the terminal says) and its stdin."""
+        """The real process's: its terminal (width as the terminal says) and its stdin. A non-empty
+        NO_COLOR (https://no-color.org) turns every style off: rich's own NO_COLOR handling drops
+        colours but keeps bold and dim, a colour system of None drops them all."""
         stdin = sys.stdin
-        return cls(stdout=Console(), stderr=Console(stderr=True), stdin=stdin,
-                   stdin_isatty=stdin is not None and stdin.isatty())
+        colour = not os.environ.get("NO_COLOR")
+        system: Literal["auto"] | None = "auto" if colour else None
+        return cls(stdout=Console(color_system=system), stderr=Console(stderr=True, color_system=system),
+                   stdin=stdin, stdin_isatty=stdin is not None and stdin.isatty(), colour=colour)
+
+    @property
+    def quiet(self) -> bool:
+        """-q: no progress bars, notes or banners; results and errors only."""
+        return self.verbosity < 0
+
+    @property
+    def verbose(self) -> bool:
+        """-v: the detail lines too (why this engine, how each account's crawl ended)."""
+        return self.verbosity > 0
 
     @property
     def width(self) -> int:

@@ -21,15 +21,18 @@ class ExitCode(IntEnum):
 
 
 class FaceauditError(Exception):
-    """Base class. `ref` is a short stable reference a user can search for."""
+    """Base class. `ref` is a short stable reference a user can search for. `details` are the
+    lines under the message when one error has several parts (every refused photo of an
+    enrolment, say), shown one per line."""
 
     exit_code: ExitCode = ExitCode.ERROR
     ref: str = "error"
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", details: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.details = details
 
 
 class UsageError(FaceauditError):

@@ -59,47 +59,59 @@ def distinct_photos(photos: Sequence[ReferencePhoto],
     return kept, skipped
 
 
-def reference_face(engine: FaceEngine, photo: ReferencePhoto) -> ReferenceFace:
-    """The one usable face in `photo`, or EnrolmentRefused naming the photo and the reason."""
+@dataclass(frozen=True)
+class PhotoRefused:
+    """Why one reference photo cannot be used: `reason` for the photo, `advice` on what to do."""
+
+    name: str  # the photo as the user named it
+    reason: str  # "shows 2 faces; a reference photo must show only you"
+    advice: str  # "crop it to your face, or choose a photo of you alone"
+    unreadable: bool = False  # the file is not an image faceaudit decodes
+
+    def line(self, *, with_advice: bool = False) -> str:
+        return f"{self.name}: {self.reason}" + (f" — {self.advice}" if with_advice else "")
+
+
+def examine_photo(engine: FaceEngine, photo: ReferencePhoto) -> ReferenceFace | PhotoRefused:
+    """The one usable face in `photo`, or why the photo cannot be a reference photo."""
+
+    def refused(reason: str, advice: str) -> PhotoRefused:
+        return PhotoRefused(photo.name, reason, advice)
+
     try:
         search = find_faces(engine, photo.data, source=photo.name)
     except ImageRejected as exc:
-        raise EnrolmentRefused(exc.message, exc.hint or "use a JPEG or PNG photo of your face") from exc
+        reason = exc.message.removeprefix(f"{photo.name}: ")
+        return PhotoRefused(photo.name, reason, exc.hint or "use a JPEG or PNG photo of your face", unreadable=True)
+    image = search.image
+    if min(image.width, image.height) < MIN_FACE_PX:
+        # Too small to hold a usable face at all: saying "no face found" would send the user
+        # looking for a better-lit photo rather than a larger one.
+        return refused(f"the photo is only {image.width}x{image.height} px; a face needs at least "
+                       f"{MIN_FACE_PX} px", "use a larger photo")
     faces = search.faces
     if not faces:
-        raise EnrolmentRefused(
-            f"{photo.name}: no face found (tried: {', '.join(search.tried)})",
-            "use a clear, well-lit photo where your face looks at the camera",
-        )
+        return refused(f"no face found (tried: {', '.join(search.tried)})",
+                       "use a clear, well-lit photo where your face looks at the camera")
     if len(faces) > 1:
-        raise EnrolmentRefused(
-            f"{photo.name}: shows {len(faces)} faces; a reference photo must show only you",
-            "crop it to your face, or choose a photo of you alone",
-        )
+        return refused(f"shows {len(faces)} faces; a reference photo must show only you",
+                       "crop it to your face, or choose a photo of you alone")
     face: DetectedFace = faces[0]
     height = face_height(face, type(engine))
     if height < MIN_FACE_PX:
-        raise EnrolmentRefused(
-            f"{photo.name}: the face is only {height} px tall (at least {MIN_FACE_PX} px needed)",
-            "use a larger or closer photo of your face",
-        )
+        return refused(f"the face is only {height} px tall (at least {MIN_FACE_PX} px needed)",
+                       "use a larger or closer photo of your face")
     if face.det_score < engine.min_enrol_score:
-        raise EnrolmentRefused(
-            f"{photo.name}: the face is found only faintly (detection score {face.det_score:.2f}, "
-            f"at least {engine.min_enrol_score:.2f} needed)",
-            "use a sharper, well-lit photo where your face looks at the camera",
-        )
+        return refused(f"the face is found only faintly (detection score {face.det_score:.2f}, "
+                       f"at least {engine.min_enrol_score:.2f} needed)",
+                       "use a sharper, well-lit photo where your face looks at the camera")
     if face.sharpness < MIN_SHARPNESS:
-        raise EnrolmentRefused(
-            f"{photo.name}: the face is blurry (sharpness {face.sharpness:.0f}, at least {MIN_SHARPNESS:.0f} needed)",
-            "use a sharp photo: steady camera, face in focus",
-        )
+        return refused(f"the face is blurry (sharpness {face.sharpness:.0f}, at least {MIN_SHARPNESS:.0f} needed)",
+                       "use a sharp photo: steady camera, face in focus")
     pose = frontalness(face, type(engine))
     if pose < MIN_FRONTALNESS:
-        raise EnrolmentRefused(
-            f"{photo.name}: the face is turned too far from the camera (frontal {pose:.2f}, at least {MIN_FRONTALNESS} needed)",
-            "use a photo where both eyes are visible",
-        )
+        return refused(f"the face is turned too far from the camera (frontal {pose:.2f}, "
+                       f"at least {MIN_FRONTALNESS} needed)", "use a photo where both eyes are visible")
     return ReferenceFace(
         photo_name=Path(photo.name).name,
         photo_sha256=photo_sha256(photo),
@@ -118,7 +130,11 @@ class Enrolment:
 
 def build_template(engine: FaceEngine, photos: Sequence[ReferencePhoto],
                    existing: Sequence[ReferenceFace] = ()) -> Enrolment:
-    """Reference faces for `photos`, checked to be one person together with `existing` ones."""
+    """Reference faces for `photos`, checked to be one person together with `existing` ones.
+
+    All or nothing: every photo is examined, and if any cannot be used, one EnrolmentRefused
+    lists each of them (its `details`) and nothing is enrolled, so a template is never made
+    from part of what the user chose, and one re-run after fixing every photo is enough."""
     if not photos:
         raise EnrolmentRefused("no reference photos given", "faceaudit enroll me1.jpg me2.jpg")
     photos, skipped = distinct_photos(photos, existing)
@@ -128,9 +144,30 @@ def build_template(engine: FaceEngine, photos: Sequence[ReferencePhoto],
     if len(photos) + len(existing) > MAX_PHOTOS:
         raise EnrolmentRefused(f"at most {MAX_PHOTOS} reference photos are kept",
                                "choose the clearest, most varied ones")
-    new = [reference_face(engine, photo) for photo in photos]
-    check_one_person(engine, [*existing, *new])
+    examined = [examine_photo(engine, photo) for photo in photos]
+    new = [face for face in examined if isinstance(face, ReferenceFace)]
+    refused = [face for face in examined if isinstance(face, PhotoRefused)]
+    refused += not_one_person(engine, new, existing)
+    if refused:
+        raise _refusal(refused, len(photos), adding=bool(existing))
     return Enrolment(new, [*skipped, *narrow_set_warnings([*existing, *new])])
+
+
+def _refusal(refused: Sequence[PhotoRefused], given: int, *, adding: bool) -> EnrolmentRefused:
+    """One error for every refused photo. A single photo given and refused is the message
+    itself; otherwise the message counts them and `details` has a line per photo, each with
+    its own advice when the advice differs from photo to photo."""
+    if given == 1 and len(refused) == 1:
+        return EnrolmentRefused(refused[0].line(), refused[0].advice)
+    nothing = "nothing was added to the template" if adding else "nothing was enrolled"
+    count = len(refused)
+    message = (f"{count} of {given} photos cannot be used; {nothing}" if count < given
+               else f"{'neither' if given == 2 else 'none'} of the {given} photos can be used; {nothing}")
+    advice = {r.advice for r in refused}
+    if len(advice) == 1:
+        return EnrolmentRefused(message, advice.pop(), tuple(r.line() for r in refused))
+    return EnrolmentRefused(message, "replace or leave out each photo listed, then enrol again",
+                            tuple(r.line(with_advice=True) for r in refused))
 
 
 def narrow_set_warnings(faces: Sequence[ReferenceFace]) -> list[str]:
@@ -152,18 +189,58 @@ def narrow_set_warnings(faces: Sequence[ReferenceFace]) -> list[str]:
     return warnings
 
 
-def check_one_person(engine: FaceEngine, faces: Sequence[ReferenceFace]) -> None:
-    """Every pair of reference faces must match at the engine's `maybe` threshold or better."""
+def not_one_person(engine: FaceEngine, new: Sequence[ReferenceFace],
+                   existing: Sequence[ReferenceFace] = ()) -> list[PhotoRefused]:
+    """The new reference faces that do not show the person the others show. Every pair of
+    faces must match at the engine's `maybe` threshold or better.
+
+    When it can tell whose face is the odd one out, every such photo is listed: those that do
+    not match the template's faces (with `existing`), or those outside the largest group of
+    photos that all match each other, when that group is a majority. When it cannot (two
+    photos of two people, or no majority), each photo that fails a match is listed with the
+    photos it does not match."""
     cut = engine.thresholds.maybe
-    worst: tuple[float, ReferenceFace, ReferenceFace] | None = None
-    for a, b in itertools.combinations(faces, 2):
-        similarity = float(a.embedding @ b.embedding)
-        if similarity < cut and (worst is None or similarity < worst[0]):
-            worst = (similarity, a, b)
-    if worst is not None:
-        similarity, a, b = worst
-        raise EnrolmentRefused(
-            f"{b.photo_name} does not show the same person as {a.photo_name} "
-            f"(similarity {similarity:.2f}, at least {cut:.2f} needed)",
-            "all reference photos must show you and only you; remove the photo that is not you",
-        )
+    faces = [*existing, *new]
+    similar = [[float(a.embedding @ b.embedding) for b in faces] for a in faces]
+    failing = [(i, j) for i, j in itertools.combinations(range(len(faces)), 2)
+               if similar[i][j] < cut and j >= len(existing)]
+    if not failing:
+        return []
+
+    def name(index: int) -> str:
+        return faces[index].photo_name
+
+    def refused(index: int, reason: str) -> PhotoRefused:
+        return PhotoRefused(faces[index].photo_name, reason, "leave it out if it is not you")
+
+    group = _largest_matching_group(similar, cut, trusted=len(existing))
+    if existing or (len(group) >= 2 and 2 * len(group) > len(faces)):
+        outside = [i for i in range(len(existing), len(faces)) if i not in group]
+        same = ("the template's reference faces" if existing
+                else _names([name(g) for g in group]) if len(group) <= 3 else f"the other {len(group)} photos")
+        return [refused(i, f"does not show the same person as {same} (best similarity "
+                           f"{max(similar[i][g] for g in group):.2f}, at least {cut:.2f} needed)")
+                for i in outside]
+    if len(failing) == 1:
+        ((i, j),) = failing
+        return [refused(j, f"does not show the same person as {name(i)} "
+                           f"(similarity {similar[i][j]:.2f}, at least {cut:.2f} needed)")]
+    odd = sorted({i for pair in failing for i in pair})
+    return [refused(i, f"does not match {_names([name(j) for j in odd if j != i and similar[i][j] < cut])} "
+                       f"(at least {cut:.2f} similarity needed)") for i in odd]
+
+
+def _largest_matching_group(similar: Sequence[Sequence[float]], cut: float, *, trusted: int) -> list[int]:
+    """Faces that all match each other: the first `trusted` (a template already checked), then,
+    greedily, the faces that match the most others. Greedy is not always the largest such
+    group, but with at most 20 photos of mostly one person it finds the odd ones out."""
+    group = list(range(trusted))
+    matches = [sum(s >= cut for s in row) for row in similar]
+    for i in sorted(range(trusted, len(similar)), key=lambda i: (-matches[i], i)):
+        if all(similar[i][g] >= cut for g in group):
+            group.append(i)
+    return group
+
+
+def _names(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

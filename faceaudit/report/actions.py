@@ -40,6 +40,12 @@ FACT_PHRASES = {
     "discoverable": "is featured in discovery",
     "indexable": "has its public posts in full-text search",
 }
+# What "risk N" means, said once wherever risks are shown: the formula above, in words.
+RISK_MEANING = (
+    "Risk = how clearly your face shows (0–100, a maybe counts half) × how findable (×1 to ×2: "
+    "search engines, always-public pictures) × how many photos (1 + log₂ of the count) × what it "
+    "fixes (×1.5 your face with a GPS place, ×0.5 file details or search settings)."
+)
 # Plural forms of KIND_LABELS for counts ("3 posts").
 PLURAL = {"photo on a page": "photos on a page"}
 

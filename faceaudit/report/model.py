@@ -26,6 +26,7 @@ What to do about it, ranked, is `actions.py`; what changed since the previous sc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from faceaudit.types import Box, CrawlCost, ImageKind, ImageMetadata, StopReason, TextEnum, Verdict
@@ -68,6 +69,16 @@ STOP_LABELS: dict[StopReason, str] = {
     StopReason.NOT_SCANNED: "not reached by this scan",
 }
 VERDICT_LABELS: dict[Verdict, str] = {Verdict.YOU: "you", Verdict.MAYBE: "maybe you"}
+# An account's level under "Exposure": never a bare "none" or "unknown".
+ACCOUNT_EXPOSURE_LABELS = {
+    "high": "high",
+    "medium": "medium",
+    "low": "low",
+    "none": "nothing found",
+    UNKNOWN: "cannot say",
+}
+STATUS_LABELS = {"complete": "complete", "interrupted": "interrupted, not finished",
+                 "running": "still running, not finished"}
 NOTHING_FOUND = "No public photo of your face was found on these accounts."
 NOTHING_FOUND_IN_PART = "No photo of your face was found in what faceaudit could see."
 NOTHING_HERE = "No photo of your face found here."
@@ -83,6 +94,9 @@ class Seen(TextEnum):
     PART = "part"  # some of it: faceaudit's cap, or a login wall or rate limit after some photos
     NONE = "none"  # nothing: an error, a block, a wall at the door, or not reached
 
+
+# How much of an account was checked, after "Seen": "to the end", "in part", "not at all".
+SEEN_LABELS: dict[Seen, str] = {Seen.WHOLE: "to the end", Seen.PART: "in part", Seen.NONE: "not at all"}
 
 # Stop reasons after which everything a logged-out visitor can see was seen.
 SEEN_WHOLE = frozenset({StopReason.END, StopReason.PRIVATE, StopReason.NOT_FOUND})
@@ -367,9 +381,46 @@ def describe_stop(account: AccountReport) -> str:
 
 
 def describe_indexable(indexable: bool | None) -> str:
+    """Whether search engines may index an account, as a few words after "may index it:"."""
     if indexable is None:
-        return "unknown"
-    return "yes" if indexable else "no (asks search engines not to index it)"
+        return "faceaudit could not tell"
+    return "yes, nothing asks them not to" if indexable else "no (asks search engines not to index it)"
+
+
+def exposure_label(account: AccountReport) -> str:
+    """ "high", "nothing found", "cannot say": an account's level in words."""
+    return ACCOUNT_EXPOSURE_LABELS[account.exposure]
+
+
+def seen_label(account: AccountReport) -> str:
+    """ "to the end", or "in part (faceaudit's own limit)": how much of it was seen (checked)."""
+    seen = account.seen
+    if seen is Seen.WHOLE and account.stop is StopReason.END:
+        return SEEN_LABELS[seen]
+    return f"{SEEN_LABELS[seen]} ({STOP_LABELS[account.stop]})"
+
+
+def match_text(similarity: float) -> str:
+    """How close a face is to the user's enrolled face, with what the number means."""
+    return f"match {similarity:.2f} (1.00 = the same face)"
+
+
+def scan_line(report: ReportData) -> str:
+    """ "Scan 3 · 7 Dec 2026 18:28 UTC · face engine sface": which scan, when, with what."""
+    status = "" if report.scan_status == "complete" else f" · {STATUS_LABELS.get(report.scan_status, '')}"
+    return f"Scan {report.scan_id} · {readable_time(report.scan_started)}{status} · face engine {report.engine}"
+
+
+def readable_time(iso: str) -> str:
+    """ "2026-12-07T18:28:49+00:00" as "7 Dec 2026 18:28 UTC"; text that is not a time, as it is."""
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    zone = " UTC" if moment.tzinfo is not None else ""
+    return f"{moment.day} {moment:%b %Y %H:%M}{zone}"
 
 
 def metadata_leaks(finding: FindingReport) -> list[str]:
@@ -432,7 +483,7 @@ def crawl_summary(account: AccountReport) -> str:
 def finding_summary(finding: FindingReport) -> str:
     """Everything about one finding but its verdict, on one line."""
     text = (
-        f"{finding.kind.value} · similarity {finding.similarity:.2f} · "
+        f"{KIND_LABELS[finding.kind]} · {match_text(finding.similarity)} · "
         f"recognisability {finding.recognisability}/100 · face {finding.face_px} px tall"
     )
     if finding.other_faces:
@@ -489,6 +540,27 @@ def exposure_lines(report: ReportData) -> list[str]:
         lines.append(f"{_n(meta, 'photo')} of you {'gives' if meta == 1 else 'give'} away when or with which "
                      f"camera {'it was' if meta == 1 else 'they were'} taken")
     return lines
+
+
+def exposure_summary(report: ReportData) -> str:
+    """The first screen's one sentence on what was found (`exposure_lines` has one fact a line)."""
+    accounts = [a for a in report.accounts if a.findings]
+    if not accounts:
+        return ""
+    yours = sum(a.photos_with_you for a in accounts)
+    maybe = sum(a.photos_maybe_you for a in accounts)
+    text = f"{_n(yours, 'photo')} of your face" + (f" (and {maybe} that may be you)" if maybe else "")
+    text += f" {'is' if yours == 1 else 'are'} public on {_n(len(accounts), 'account')}"
+    slots = sum(a.slots_with_you for a in accounts)
+    if slots:
+        text += f"; {slots} in profile pictures or link previews that stay public"
+    gps = sum(a.photos_with_gps for a in accounts)
+    if gps:
+        text += f"; {gps} {'gives' if gps == 1 else 'give'} away where {'it was' if gps == 1 else 'they were'} taken"
+    return text + "."
+
+
+FIRST_SCAN_SHORT = "First complete scan: nothing to compare with yet."
 
 
 def history_line(report: ReportData) -> str:

@@ -16,7 +16,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from faceaudit.report.actions import Action, ActionPlan, plan
+from faceaudit.report.actions import RISK_MEANING, Action, ActionPlan, plan
 from faceaudit.report.advice import (
     AdviceItem,
     general_facts,
@@ -25,8 +25,8 @@ from faceaudit.report.advice import (
     platform_name,
 )
 from faceaudit.report.model import (
+    FIRST_SCAN_SHORT,
     KIND_LABELS,
-    STOP_LABELS,
     UNKNOWN,
     VERDICT_LABELS,
     AccountReport,
@@ -38,7 +38,9 @@ from faceaudit.report.model import (
     coverage_line,
     crawl_summary,
     describe_indexable,
+    exposure_label,
     exposure_lines,
+    exposure_summary,
     finding_summary,
     headline,
     history_line,
@@ -46,41 +48,45 @@ from faceaudit.report.model import (
     nothing_found_line,
     others_summary,
     report_warnings,
+    scan_line,
+    seen_label,
 )
 from faceaudit.text import printable_fields
 from faceaudit.types import CrawlCost, Verdict
 
 EXPOSURE_STYLES = {"high": "bold red", "medium": "yellow", "low": "cyan", "none": "green", UNKNOWN: "bold yellow"}
-FIRST_ACTIONS = 5  # actions on the first screen; `--all` shows every one
-FIRST_PHOTOS = 3  # photos per account outside `--all`
-FIRST_URLS = 2  # photo URLs per action outside `--all`
+FIRST_ACTIONS = 3  # actions on the first screen; `--all` shows every one
 
 
 def render(report: ReportData, console: Console, *, everything: bool = False) -> None:
+    """The first screen; with `everything`, then every action, account, photo, source and change."""
     report = printable_fields(report)  # every string from a page or platform, once, before any is shown
     actions = plan(report)
-    console.print(_heading(report))
+    console.print(_heading(report, everything))
     for warning in report_warnings(report):
         console.print(Text(f"Warning: {warning}", style="bold yellow"))
-    _first_screen(report, actions, console, everything)
+    _exposure(report, console, everything)
+    _actions(actions, console, everything)
     console.print()
+    if not everything:
+        console.print(_account_lines(report))
+        console.print()
+        console.print(Text("Everything (every action, photo, source and change since the last scan): "
+                           "faceaudit report --all · as a web page: faceaudit report --html FILE", style="dim"))
+        return
     console.print(_summary_table(report, console.width))
     for account in report.accounts:
         console.print()
-        _render_account(account, actions, console, everything)
-    if everything and report.history is not None:
+        _render_account(account, actions, console)
+    if report.history is not None:
         _render_history(report, console)
     console.print()
-    if everything:
-        console.print(Rule(Text("Good to know", style="bold"), align="left"))
-        for item in general_facts():
-            console.print(_advice_block(item))
-    else:
-        console.print(Text("Everything (every action, photo and source, and what changed photo by photo): "
-                           "faceaudit report --all", style="dim"))
+    console.print(Rule(Text("Good to know", style="bold"), align="left"))
+    for item in general_facts():
+        console.print(_advice_block(item))
 
 
-def _first_screen(report: ReportData, actions: ActionPlan, console: Console, everything: bool) -> None:
+def _exposure(report: ReportData, console: Console, everything: bool) -> None:
     console.print()
     level_shown, meaning = headline(report)
     head = Text("How exposed are you? ", style="bold")
@@ -91,20 +97,33 @@ def _first_screen(report: ReportData, actions: ActionPlan, console: Console, eve
     nothing = nothing_found_line(report)
     if nothing:
         console.print(Text(nothing, style="bold green" if report.coverage.complete else ""))
-    for line in exposure_lines(report):
-        console.print(_hanging("·", Text(line)))
-    others = others_summary(report)
-    consider = other_people_advice()
-    if others and consider is not None:
-        console.print(_hanging("·", Text(f"{others} → {consider.do}")))
-    console.print(Text(history_line(report)))
+    if everything:
+        for line in exposure_lines(report):
+            console.print(_hanging("·", Text(line)))
+        others = others_summary(report)
+        consider = other_people_advice()
+        if others and consider is not None:
+            console.print(_hanging("·", Text(f"{others} → {consider.do}")))
+    elif not nothing:
+        console.print(Text(exposure_summary(report)))
+    short = report.history is None and not everything
+    console.print(Text(FIRST_SCAN_SHORT if short else history_line(report)))
+
+
+def _actions(actions: ActionPlan, console: Console, everything: bool) -> None:
     if not len(actions):
         return
     shown = actions.actions if everything else actions.actions[:FIRST_ACTIONS]
-    counts = ", ".join(f"{n} on {name}" for name, n in actions.counts().items())
-    title = Text(f"What to change, most important first ({len(actions)} in all: {counts})", style="bold")
     console.print()
-    console.print(title)
+    if everything:
+        counts = ", ".join(f"{n} on {name}" for name, n in actions.counts().items())
+        title = f"What to change, most important first ({len(actions)} in all: {counts})"
+    elif len(shown) < len(actions):
+        title = f"What to change, most important first (the top {len(shown)} of {len(actions)})"
+    else:
+        title = "What to change, most important first"
+    console.print(Text(title, style="bold"))
+    console.print(Text(RISK_MEANING, style="dim"))
     for action in shown:
         console.print(_action_block(action, everything))
     if len(shown) < len(actions):
@@ -114,14 +133,16 @@ def _first_screen(report: ReportData, actions: ActionPlan, console: Console, eve
 def _action_block(action: Action, everything: bool) -> RenderableType:
     head = Text("" if action.platform in action.problem else f"{action.platform}: ", style="bold")
     head.append(action.problem, style="bold")
-    head.append(f"  (risk {action.risk})", style="dim")
+    head.append(f" (risk {action.risk})")
     lines: list[RenderableType] = [head, Text(f"→ {action.advice.do}")]
     if everything:
         lines.append(Text(action.advice.advice, style="dim"))
-    where = Text(f"Where: {action.advice.where}")
+    where = Text(f"Where: {action.advice.where}", overflow="fold")
     if action.settings_url:
         where.append(f" · {action.settings_url}")
     lines.append(where)
+    if not everything:  # the first screen: what, what to do, where; the rest under --all
+        return _hanging(f"{action.number}.", Group(*lines))
     for extra in action.also:
         also = Text(f"Also: {extra.do} — {extra.where}")
         link = extra.settings_link(action.account_url)
@@ -129,28 +150,49 @@ def _action_block(action: Action, everything: bool) -> RenderableType:
             also.append(f" · {link}")
         lines.append(also)
     if action.category != "gps":  # a GPS action names its photo already
-        urls = action.image_urls
-        shown = urls if everything else urls[:FIRST_URLS]
-        for url in shown:
-            lines.append(Text(f"Photo: {url}", overflow="fold"))
-        if len(shown) < len(urls):
-            lines.append(Text(f"… and {len(urls) - len(shown)} more photos (--all)", style="dim"))
+        lines += [Text(f"Photo: {url}", overflow="fold") for url in action.image_urls]
     sources = [action.advice, *action.also]
     lines.append(Text("Source: " + "; ".join(f"{s.source} (checked {s.checked})" for s in sources),
                       style="dim", overflow="fold"))
     return _hanging(f"{action.number}.", Group(*lines))
 
 
-def _heading(report: ReportData) -> Text:
-    finished = f"finished {report.scan_finished}" if report.scan_finished else "not finished"
-    text = Text(f"faceaudit report — scan {report.scan_id}", style="bold")
-    text.append(f"\nScan started {report.scan_started}, {finished}, status: {report.scan_status}")
-    thresholds = ", ".join(f"{name} ≥ {value:.2f}" for name, value in report.thresholds.items())
-    text.append(f"\nFace engine {report.engine}")
-    if thresholds:
-        text.append(f" (similarity thresholds: {thresholds})")
-    text.append(f"\nReport generated {report.generated_at}")
+def _heading(report: ReportData, everything: bool) -> Text:
+    text = Text("faceaudit report", style="bold")
+    text.append(f" · {scan_line(report)}")
+    if everything:
+        finished = f"finished {report.scan_finished}" if report.scan_finished else "not finished"
+        text.append(f"\nScan started {report.scan_started}, {finished}; report made {report.generated_at}")
+        you, maybe = report.thresholds.get("you"), report.thresholds.get("maybe")
+        if you is not None and maybe is not None:
+            text.append(f"\nA face counts as you from a match of {you:.2f}, as maybe you from {maybe:.2f} "
+                        "(1.00 = the same face)")
     return text
+
+
+def _account_lines(report: ReportData) -> RenderableType:
+    """One line per account: platform, where, photos of you, exposure, how much was seen."""
+    table = Table(box=None, pad_edge=False, padding=(0, 2, 0, 0), show_edge=False, header_style="bold")
+    table.add_column("Your accounts", min_width=8)
+    table.add_column("", overflow="ellipsis", min_width=12)
+    table.add_column("Photos of you", no_wrap=True, justify="right")
+    table.add_column("Exposure", no_wrap=True)
+    table.add_column("Seen", overflow="fold", min_width=10)
+    for account in report.accounts:
+        table.add_row(
+            Text(platform_name(account.site)),
+            Text(_short_url(account.url)),
+            Text(_with_you(account)),
+            Text(exposure_label(account), style=EXPOSURE_STYLES.get(account.exposure, "")),
+            Text(seen_label(account), style="" if account.seen is Seen.WHOLE else "yellow"),
+        )
+    return table
+
+
+def _short_url(url: str) -> str:
+    """ "https://www.instagram.com/sam/" as "instagram.com/sam": the account, in few columns."""
+    short = url.split("://", 1)[1] if "://" in url else url.removeprefix("mailto:")
+    return short.removeprefix("www.").rstrip("/")
 
 
 def _summary_table(report: ReportData, width: int) -> Table:
@@ -162,11 +204,11 @@ def _summary_table(report: ReportData, width: int) -> Table:
     table.add_column("Photos\nseen", justify="right", no_wrap=True)
     table.add_column("With\nyour face", justify="right", no_wrap=True)
     if wide:
-        table.add_column("Best\nsimilarity", justify="right", no_wrap=True)
+        table.add_column("Best\nmatch", justify="right", no_wrap=True)
         table.add_column("Biggest\nface", justify="right", no_wrap=True)
     table.add_column("Other\nfaces", justify="right", no_wrap=True)
-    table.add_column("Exposure", no_wrap=True)
-    table.add_column("Crawl\nstopped", overflow="fold", min_width=8)
+    table.add_column("Exposure", overflow="fold", min_width=8)
+    table.add_column("Seen", overflow="fold", min_width=8)
     for account in report.accounts:
         site = Text(platform_name(account.site), style="bold")
         site.append("\n")
@@ -181,8 +223,8 @@ def _summary_table(report: ReportData, width: int) -> Table:
             _with_you(account),
             *size,
             str(account.other_faces),
-            Text(account.exposure, style=EXPOSURE_STYLES.get(account.exposure, "")),
-            Text(STOP_LABELS[account.stop]),
+            Text(exposure_label(account), style=EXPOSURE_STYLES.get(account.exposure, "")),
+            Text(seen_label(account)),
         )
     return table
 
@@ -194,11 +236,11 @@ def _with_you(account: AccountReport) -> str:
     return text
 
 
-def _render_account(account: AccountReport, actions: ActionPlan, console: Console, everything: bool) -> None:
+def _render_account(account: AccountReport, actions: ActionPlan, console: Console) -> None:
     console.print(Rule(Text(platform_name(account.site), style="bold"), align="left"))
     console.print(Text(f"Account: {account.url}", overflow="fold"))
     exposure = Text("Exposure: ")
-    exposure.append(account.exposure, style=EXPOSURE_STYLES.get(account.exposure, ""))
+    exposure.append(exposure_label(account), style=EXPOSURE_STYLES.get(account.exposure, ""))
     exposure.append(f" ({account_meaning(account)})")
     console.print(exposure)
     if account.findings:
@@ -214,15 +256,12 @@ def _render_account(account: AccountReport, actions: ActionPlan, console: Consol
     if not account.findings:
         console.print(Text(account_nothing_line(account), style="green" if account.seen is Seen.WHOLE else "yellow"))
         return
-    shown = account.findings if everything else account.findings[:FIRST_PHOTOS]
     console.print(Text(f"Photos of you ({len(account.findings)}):", style="bold"))
-    for number, finding in enumerate(shown, start=1):
+    for number, finding in enumerate(account.findings, start=1):
         console.print(_finding_block(number, finding))
-    if len(shown) < len(account.findings):
-        console.print(Text(f"  … and {len(account.findings) - len(shown)} more: faceaudit report --all", style="dim"))
     if advice is None:
         console.print(
-            Text(f"faceaudit has no settings advice for {account.site!r} yet.", style="italic")
+            Text(f"faceaudit has no settings advice for {platform_name(account.site)} yet.", style="italic")
         )
     mine = actions.for_account(account.url)
     if mine:
