@@ -228,6 +228,12 @@ def load(ws: Workspace, scan_id: int | None = None) -> ReportData:
     from faceaudit.report.load import load_report
 
     report = load_report(ws, scan_id)
+    if report is None and scan_id is not None:
+        latest = [f"scan {row['id']}, {row['started_at'][:16].replace('T', ' ')}, {row['status']}"
+                  for row in ws.db.execute("SELECT id, started_at, status FROM scans ORDER BY id DESC LIMIT 5")]
+        if latest:
+            raise UsageError(f"there is no scan {scan_id}; the latest scans are: {'; '.join(latest)}",
+                             "`faceaudit report` reports on the latest, `faceaudit report --scan N` on scan N")
     if report is None:
         raise UsageError("no scan to report on yet", "run: faceaudit scan")
     return report

@@ -16,8 +16,8 @@ try:  # a Ctrl-C while the command line is still loading is an interruption, not
     import dataclasses
     import json
     import traceback
-    from pathlib import Path
     from collections.abc import Iterator
+    from pathlib import Path
     from typing import TYPE_CHECKING, Annotated, Any
 
     import typer
@@ -200,10 +200,10 @@ def enroll_command(
         return
     env.stdout.print(f"Enrolled {done.new_faces} reference face(s) with the {done.engine} engine "
                      f"({done.total_faces} in the template).")
-    if done.replaced is not None:
+    if done.replaced is not None and not env.quiet:
         env.stderr.print(f"note: this replaced the previous template ({len(done.replaced.faces)} face(s), "
                          f"{done.replaced.created_at[:10]}); its reference faces are deleted")
-    for warning in done.warnings:
+    for warning in [] if env.quiet else done.warnings:
         env.stderr.print(f"[yellow]note[/yellow]: {escape(warning)}")
 
 
@@ -272,14 +272,14 @@ def _pack_download(env: Environment) -> PackDownload:
         return env.confirm("Download it now?", default=False)
 
     return PackDownload(confirm=confirm, network=lambda: NetClient(NetworkPolicy()),
-                        progress=lambda label, expected: _DownloadBar(env.stderr, label, expected),
-                        note=lambda text: env.stderr.print(escape(text)))
+                        progress=lambda label, expected: _DownloadBar(env.stderr, label, expected, shown=not env.quiet),
+                        note=_note(env))
 
 
 class _DownloadBar:
     """A download's progress on stderr: bytes, speed, time left. Called with (bytes so far, total)."""
 
-    def __init__(self, console: Console, label: str, expected: int) -> None:
+    def __init__(self, console: Console, label: str, expected: int, *, shown: bool = True) -> None:
         from rich.progress import (
             BarColumn,
             DownloadColumn,
@@ -291,7 +291,7 @@ class _DownloadBar:
 
         self.expected = expected
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                                 TransferSpeedColumn(), TimeRemainingColumn(), console=console)
+                                 TransferSpeedColumn(), TimeRemainingColumn(), console=console, disable=not shown)
         self.task = self.progress.add_task(f"downloading {escape(label)}", total=expected)
 
     def __enter__(self) -> _DownloadBar:
@@ -356,7 +356,7 @@ def accounts_add(
 @accounts_app.command("list")
 def accounts_list(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="A JSON array of {url, site, added_at}.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the accounts as JSON: url, site and added_at of each.")] = False,
 ) -> None:
     """Show the listed accounts.
 
@@ -381,7 +381,7 @@ def accounts_list(
 def accounts_remove(
     ctx: typer.Context,
     url: Annotated[str, typer.Argument(metavar="URL", help="The account's address, in any spelling `accounts add` takes.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the removed accounts as JSON: {url, site}.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the removed accounts as JSON: url and site of each.")] = False,
 ) -> None:
     """Stop checking an account (its past findings are deleted with it).
 
@@ -401,19 +401,15 @@ def accounts_remove(
 
 
 # -- scan ------------------------------------------------------------------------------------
-def _at_least_one(label: str) -> str:
-    return f"{label} (at least 1)"
-
-
 @app.command("scan")
 def scan_command(
     ctx: typer.Context,
     resolve: Annotated[list[str] | None, typer.Option("--resolve", metavar="HOST=ADDR:PORT", help="Connect to ADDR:PORT for HOST (repeatable; *.domain allowed).")] = None,
     ca_cert: Annotated[Path | None, typer.Option("--ca-cert", metavar="FILE", help="Trust this certificate for TLS (browser and HTTP).")] = None,
     no_dns: Annotated[bool, typer.Option("--no-dns", help="Fail every hostname not given with --resolve.")] = False,
-    max_images: Annotated[int, typer.Option("--max-images", min=1, metavar="N", help=_at_least_one("At most N images per account"))] = 500,
-    max_pages: Annotated[int, typer.Option("--max-pages", min=1, metavar="N", help=_at_least_one("At most N pages (or API pages) per account"))] = 20,
-    max_requests: Annotated[int, typer.Option("--max-requests", min=1, metavar="N", help=_at_least_one("At most N requests per account: pages, API calls, images, redirects and retries; the account then stops at faceaudit's own limit"))] = 2000,
+    max_images: Annotated[int, typer.Option("--max-images", min=1, metavar="N", help="At most N images per account (at least 1).")] = 500,
+    max_pages: Annotated[int, typer.Option("--max-pages", min=1, metavar="N", help="At most N pages (or API pages) per account (at least 1).")] = 20,
+    max_requests: Annotated[int, typer.Option("--max-requests", min=1, metavar="N", help="At most N requests per account: pages, API calls, images, redirects and retries; the account then stops at faceaudit's own limit (at least 1).")] = 2000,
     deadline: Annotated[str, typer.Option("--deadline", metavar="DURATION", help="Stop the scan after this long (e.g. 90s, 30m, 2h, or none); what was checked is kept and `faceaudit scan` continues.")] = "2h",
     fresh: Annotated[bool, typer.Option("--fresh", help="Start a new scan instead of resuming an interrupted one.")] = False,
     model_dir: ModelDirOption = None,
@@ -537,7 +533,10 @@ def report_command(
 
 
 def _render(env: Environment, report: ReportData, *, as_json: bool, html: str | None,
-            extra: dict[str, Any] | None = None, everything: bool = False) -> None:
+            extra: dict[str, Any] | None = None, everything: bool = False,
+            command: str = "faceaudit report") -> None:
+    """`report` as JSON or on the terminal (and to an HTML file). `command` is what the first
+    screen tells the user to run for more: the demo's throw-away workspace is not `report`'s."""
     # Each renderer is imported only when asked for: `report --json` starts without the terminal
     # and HTML layouts (rich.table and friends).
     if html is not None:
@@ -557,7 +556,7 @@ def _render(env: Environment, report: ReportData, *, as_json: bool, html: str | 
     else:
         from faceaudit.report import terminal
 
-        terminal.render(report, env.stdout, everything=everything)
+        terminal.render(report, env.stdout, everything=everything, command=command)
 
 
 # -- check -----------------------------------------------------------------------------------
@@ -628,7 +627,7 @@ class _CheckBar:
 def forget_command(
     ctx: typer.Context,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask (for scripts).")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print what was deleted as JSON (implies nothing: still asks without --yes).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --yes: print what was deleted as JSON.")] = False,
 ) -> None:
     """Withdraw consent and delete everything: template, accounts, findings, thumbnails.
 
@@ -637,18 +636,24 @@ def forget_command(
       faceaudit forget --yes
     """
     from faceaudit import checkup
-    from faceaudit.workspace import OWN_FILES, default_home
+    from faceaudit.workspace import default_home
 
     env = _env(ctx)
     home = Path(env.home or default_home())
+    if as_json and not yes:  # the question would go to stdout, where only the JSON may be
+        raise UsageError("forget --json does not ask before deleting, so it needs --yes",
+                         "run `faceaudit forget --yes --json`")
     if not yes:
         if not env.stdin_isatty:
             raise UsageError("forget asks before deleting, and there is no terminal to ask in",
                              "run it in a terminal, or pass --yes")
         if not env.confirm(f"Delete everything faceaudit keeps in {home}?", default=False):
             raise typer.Exit(ExitCode.OK)
-    # A second `forget` finds nothing of faceaudit's left (the user's own files may still be there).
-    had_files = home.is_dir() and any((home / name).exists() for name in OWN_FILES)
+    # A second `forget` finds nothing left: an empty folder is not opened (which would make a
+    # workspace there, only to delete it and say "Deleted everything" again). A folder holding
+    # other files is for `checkup.forget` to refuse.
+    empty = home.is_dir() and not any(home.iterdir())
+    had_files = home.exists() and not empty
     keys = checkup.forget(home) if had_files else []
     if as_json:
         env.write(json.dumps({"home": str(home), "deleted": had_files, "folder_kept": home.exists(),
@@ -669,7 +674,7 @@ def forget_command(
 @app.command("doctor")
 def doctor_command(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the checks as a JSON array of {name, ok, detail}; ok is null for information.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON: each with name, ok (true, false, or null for information) and detail.")] = False,
     model_dir: ModelDirOption = None,
 ) -> None:
     """What is installed (browser, engines, model packs) and what is not, and why.
@@ -704,7 +709,7 @@ def demo_command(
       faceaudit demo --all
       faceaudit demo --html demo.html
     """
-    from faceaudit.demo.fixture import demo_platform_names
+    from faceaudit.demo.fixture import demo_banner
     from faceaudit.demo.run import run_demo
     from faceaudit.workspace import report_target
 
@@ -712,16 +717,10 @@ def demo_command(
     if html is not None:  # a bad target is refused before the demo runs, not after
         report_target(html)
     if not as_json and not env.quiet:
-        env.stderr.print(f"faceaudit demo: a fictional person's website and accounts on {demo_platform_names()}, "
-                         "imitated on this machine.")
+        env.stderr.print(escape(demo_banner()))
     report, extra = run_demo(_ScanBar(env))
-    _render(env, report, as_json=as_json, html=html, extra=extra, everything=everything)
-
-
-@app.command("version", hidden=True)
-def version_command(ctx: typer.Context) -> None:
-    """Print faceaudit's version (as `faceaudit --version`)."""
-    _env(ctx).write(f"faceaudit {__version__}")
+    _render(env, report, as_json=as_json, html=html, extra=extra, everything=everything,
+            command="faceaudit demo")
 
 
 def command() -> click.Command:

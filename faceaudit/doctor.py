@@ -34,8 +34,7 @@ def checks(model_dir: Path | None = None, home: Path | None = None) -> list[dict
     results.append({"name": "insightface licence", "ok": None, "detail": LICENCE})
     name, _ = choose_auto(model_dir)
     results.append({"name": "engine auto", "ok": True,
-                    "detail": f"would use {name}, the first of insightface (with a model pack), sface and dlib "
-                              "that is available"})
+                    "detail": f"would use {name}, the first available of insightface, sface and dlib"})
     return results
 
 

@@ -800,7 +800,8 @@ def report_target(path: str | os.PathLike[str]) -> Path:
     folder = target.parent
     if not folder.is_dir():
         where = "is not a folder" if folder.exists() else "does not exist"
-        raise UsageError(f"the folder {folder} {where}", f"create it first, or {hint}")
+        raise UsageError(f"cannot write {target}: the folder {folder} {where}",
+                         f"create the folder first ({'mkdir -p ' + str(folder)}), or choose another one")
     return target
 
 

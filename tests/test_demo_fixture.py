@@ -1,4 +1,4 @@
-"""The demo's fixture accounts: Alex Vega's website and Mastodon account, and the labels the demo
+"""The demo's fixture accounts: Alex Example's website and Mastodon account, and the labels the demo
 is judged by (which served image shows Alex, which shows only others, which shows no face)."""
 
 from __future__ import annotations
@@ -245,7 +245,7 @@ def test_the_demo_names_exactly_the_platforms_it_scans(fixture):
     """`faceaudit demo` opens by naming the platforms it imitates: the names come from the list
     the fixture is built from, so the sentence cannot drift from what the demo scans."""
     from faceaudit.crawl import sites
-    from faceaudit.demo.fixture import DEMO_PLATFORMS, demo_platform_names
+    from faceaudit.demo.fixture import DEMO_PLATFORMS, demo_banner
 
     assert [sites.find(url).name for url in fixture.account_urls] == ["web", *DEMO_PLATFORMS]
-    assert demo_platform_names() == "Mastodon, Bluesky, Instagram, GitHub and Gravatar"
+    assert "a personal website, Mastodon, Bluesky, Instagram, GitHub and Gravatar" in demo_banner()

@@ -98,8 +98,8 @@ def test_an_undecodable_photo_is_listed_with_the_others_not_raised_alone():
     broken = ReferencePhoto("broken.jpg", b"\xff\xd8\xff\xe0 not really a jpeg")
     refused = refused_by(engine, [broken, _photo("group.jpg", 1), _photo("me.jpg", 2)])
     assert refused.message == "2 of 3 photos cannot be used; nothing was enrolled"
-    assert refused.details[0].startswith("broken.jpg: ")
-    assert "broken.jpg: broken.jpg" not in refused.details[0]  # the name once
+    assert refused.details[0].startswith("broken.jpg: file is truncated or corrupt — download or export")
+    assert not refused.details[0].endswith(".")  # imageio's hint, worded as every other advice
     assert refused.details[1].startswith("group.jpg: shows 2 faces")
     assert refused.exit_code == ExitCode.ENROLMENT
 
@@ -122,6 +122,15 @@ def test_the_one_person_check_runs_over_the_photos_that_passed_and_joins_their_r
     refused = refused_by(engine, photos)
     assert [d.split(":")[0] for d in refused.details] == ["group.jpg", "friend.jpg"]
     assert "friend.jpg: does not show the same person as me1.jpg and me2.jpg" in refused.details[1]
+
+
+def test_each_line_names_the_photo_as_given_and_in_the_order_given():
+    engine = ScriptedEngine({1: [_face(1)], 2: [_face(0)], 3: [], 4: [_face(0)], 5: [_face(0)]})
+    photos = [_photo("trip/friend.jpg", 1), _photo("trip/me1.jpg", 2), _photo("trip/wall.jpg", 3),
+              _photo("trip/me2.jpg", 4), _photo("trip/me3.jpg", 5)]
+    refused = refused_by(engine, photos)
+    assert [d.split(":")[0] for d in refused.details] == ["trip/friend.jpg", "trip/wall.jpg"]
+    assert refused.details[0].startswith("trip/friend.jpg: does not show the same person as me1.jpg, me2.jpg and me3.jpg")
 
 
 def test_photos_added_to_a_template_are_each_checked_against_it():
@@ -209,3 +218,41 @@ def test_a_missing_photo_is_a_usage_error_before_any_engine_loads(tmp_path, monk
     result = faceaudit(home, "enroll", str(tmp_path / "missing.jpg"))
     assert result.code == ExitCode.USAGE
     assert "missing.jpg: no such file" in result.err
+
+
+def test_half_one_person_half_another_lists_what_each_photo_does_not_match():
+    """No majority: which person is the user cannot be told, so every photo is listed with the
+    photos it does not match."""
+    engine = ScriptedEngine({1: [_face(0)], 2: [_face(1)], 3: [_face(0)], 4: [_face(1)]})
+    refused = refused_by(engine, [_photo("a1.jpg", 1), _photo("b1.jpg", 2), _photo("a2.jpg", 3), _photo("b2.jpg", 4)])
+    assert refused.message == "none of the 4 photos can be used; nothing was enrolled"
+    assert [d.split(" (")[0] for d in refused.details] == [
+        "a1.jpg: does not match b1.jpg and b2.jpg", "b1.jpg: does not match a1.jpg and a2.jpg",
+        "a2.jpg: does not match b1.jpg and b2.jpg", "b2.jpg: does not match a1.jpg and a2.jpg"]
+
+
+def test_a_large_matching_group_is_counted_not_spelt_out():
+    engine = ScriptedEngine({**{k: [_face(0)] for k in range(1, 6)}, 6: [_face(1)]})
+    photos = [_photo(f"me{k}.jpg", k) for k in range(1, 6)] + [_photo("friend.jpg", 6)]
+    (line,) = refused_by(engine, photos).details
+    assert line.startswith("friend.jpg: does not show the same person as the other 5 photos (best similarity 0.00")
+
+
+def test_only_undecodable_photos_exit_5_and_any_refused_face_makes_it_4():
+    engine = ScriptedEngine({1: [_face(), _face()]})
+    broken = [ReferencePhoto("broken.jpg", b"\xff\xd8\xff\xe0 not really a jpeg"), ReferencePhoto("text.jpg", b"hello")]
+    only_files = refused_by(engine, broken)
+    assert only_files.exit_code == ExitCode.IMAGE and len(only_files.details) == 2
+    assert refused_by(engine, broken[:1]).exit_code == ExitCode.IMAGE
+    mixed = refused_by(engine, [*broken, _photo("group.jpg", 1)])
+    assert mixed.exit_code == ExitCode.ENROLMENT and len(mixed.details) == 3
+
+
+def test_the_cli_exits_5_for_a_broken_photo_alone(tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    home = tmp_path / "ws"
+    assert faceaudit(home, "consent", "--accept").code == 0
+    result = faceaudit(home, "enroll", "--engine", "dlib", str(broken))
+    assert result.code == ExitCode.IMAGE
+    assert f"{broken}: file is truncated or corrupt" in result.err

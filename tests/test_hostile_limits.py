@@ -53,11 +53,12 @@ def test_max_requests_ends_the_account_as_cap_and_says_which_limit(tmp_path: Pat
     with FixtureServer({"me.example": website()}) as server:
         set_up_demo_person(run_ok(home), Sites(server.sites, demo_photos.reference_photos(), ["https://me.example/"]),
                            tmp_path)
-        scan = faceaudit(home, "scan", *scan_network_args(server), "--max-requests", "5")
+        scan = faceaudit(home, "-v", "scan", *scan_network_args(server), "--max-requests", "5")
         fetched = image_fetches(server)
         asked = {path for _, path in server.log}
     assert scan.code == 0, scan.err
-    assert "cap: stopped after 5 requests for this account (--max-requests 5)" in " ".join(scan.err.split())
+    said = " ".join(scan.err.split())  # -v: how the account's crawl ended, in plain words
+    assert "https://me.example/: faceaudit's own limit: stopped after 5 requests for this account (--max-requests 5)" in said
     # The page came through the browser; robots.txt and sitemap.xml (the site walk) and three
     # images are the five requests, then the cap.
     assert {"/robots.txt", "/sitemap.xml"} <= asked

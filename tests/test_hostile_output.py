@@ -189,9 +189,12 @@ def test_accounts_list_shows_a_stored_url_with_its_controls_escaped(tmp_path: Pa
 @pytest.mark.parametrize("terminal_output", [True, False], ids=["terminal", "pipe"])
 def test_scan_progress_prints_a_stop_detail_with_its_controls_escaped(terminal_output: bool) -> None:
     from faceaudit.cli import _ScanBar
+    from faceaudit.environment import Environment
 
     out = io.StringIO()
-    bar = _ScanBar(Console(file=out, width=400, force_terminal=terminal_output))
+    console = Console(file=out, width=400, force_terminal=terminal_output)
+    # -v: the line saying how the account's crawl ended is shown
+    bar = _ScanBar(Environment(stdout=console, stderr=console, stdin=io.StringIO(), stdin_isatty=False, verbosity=1))
     account = Account(1, f"https://alex.example.org/{HOSTILE}", "web", "2026-12-01T00:00:00Z")
     bar.account_started(account)
     bar.account_finished(account, CrawlResult(stop=StopReason.ERROR, detail=f"title {HOSTILE}"))
@@ -207,7 +210,9 @@ def test_check_prints_names_and_errors_with_their_controls_escaped(tmp_path: Pat
         {"path": f"other{HOSTILE}.jpg", "faces": []},
     ]
     monkeypatch.setattr(checkup, "check", lambda ws, photos, **kwargs: results)
-    result = faceaudit(tmp_path / "home", "check", "photo.jpg", "other.jpg")
+    for name in ("photo.jpg", "other.jpg"):  # there (a missing file is refused before the check)
+        (tmp_path / name).write_bytes(b"")
+    result = faceaudit(tmp_path / "home", "check", str(tmp_path / "photo.jpg"), str(tmp_path / "other.jpg"))
 
     assert result.code == 5
     assert_inert(result.out)

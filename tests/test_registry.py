@@ -209,7 +209,7 @@ def test_a_new_platform_is_an_adapter_a_fixture_and_a_test_with_no_list_edited(
     (cls,) = [cls for cls in sites.site_classes() if cls.name == NEW]
     assert sites.site_classes()[-1].name == "web"
     assert type(sites.find(example)) is cls
-    with pytest.raises(UsageError, match="is a zphotos page"):
+    with pytest.raises(UsageError, match="is a Zphotos page"):
         sites.find("https://zphotos.example/search?q=alex")
     assert missing_files(cls, folders["tests"]) == [
         f"tests/platforms/{NEW}.py", f"tests/test_site_{NEW}.py", f"faceaudit/report/advice/{NEW}.json",

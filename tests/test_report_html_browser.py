@@ -59,9 +59,12 @@ def test_the_report_opens_offline_with_no_request_and_no_error(tmp_path, chromiu
                     "Photos of you (2)", "Since scan 6", "Resolved (1)", "Good to know",
                     "a warning <b>in bold</b>?"):
         assert heading in check.text
-    # Only the user's own face thumbnails, decoded from the page itself; hostile alt text stays text.
-    assert check.images == [(64, 64), (64, 64)]
+    # Only the user's own face thumbnails, decoded from the page itself (in the account's photos and
+    # beside the actions about them); hostile alt text stays text.
+    thumbnails = sum(len(a.findings) for a in data.accounts)
+    assert len(check.images) > thumbnails and set(check.images) == {(64, 64)}
     assert '<script>alert("alt")</script>' in check.text
+    assert check.sizes[1100][0] <= 1100 and check.sizes[390][0] <= 400
 
 
 def test_the_check_catches_a_page_that_loads_something(tmp_path, chromium):
@@ -83,16 +86,23 @@ def test_the_check_catches_a_page_that_loads_something(tmp_path, chromium):
 def test_the_screenshot_script_writes_a_picture_of_the_report(tmp_path, chromium, capsys):
     page = tmp_path / "report.html"
     page.write_text(html.render(with_real_thumbnails(report())), encoding="utf-8")
-    shot = tmp_path / "shot.png"
+    shot, phone = tmp_path / "shot.png", tmp_path / "phone.png"
 
-    assert screenshot_script().main(["--html", str(page), "--out", str(shot)]) == 0
+    assert screenshot_script().main(["--html", str(page), "--out", str(shot), "--phone-out", str(phone)]) == 0
 
     with Image.open(shot) as image:
         assert image.format == "PNG" and image.size == (1100, 1500)
         assert len(image.convert("L").getcolors(maxcolors=65536) or []) > 10  # a rendered page, not a blank one
-    assert "requests: 0, console errors: 0" in capsys.readouterr().out
+    with Image.open(phone) as image:  # the first two phone screens at most
+        assert image.format == "PNG" and image.size[0] == 390 and 844 < image.size[1] <= 2 * 844
+        assert len(image.convert("L").getcolors(maxcolors=65536) or []) > 10
+    out = capsys.readouterr().out
+    assert "requests: 0, console errors: 0" in out
+    assert "at 390 px wide: the page is 390 x " in out
 
 
 def test_the_docs_show_a_screenshot_of_the_demo_report():
     with Image.open(DOCS / "report-screenshot.png") as image:
         assert image.format == "PNG" and image.size == (1100, 1500)
+    with Image.open(DOCS / "report-phone.png") as image:
+        assert image.format == "PNG" and image.size == (390, 2 * 844)

@@ -49,7 +49,7 @@ def test_the_avatar_at_its_largest_with_the_profiles_alt_text(crawl: Any, server
     assert run.result.stop is StopReason.END, run.result.detail
     assert [(c.url, c.kind, c.page_url, c.alt, c.found_by) for c in run.candidates] == [
         (f"https://gravatar.com/avatar/{HASH}?s=2048&d=404", ImageKind.AVATAR,
-         "https://gravatar.com/samexample", "Sam, smiling", "gravatar:avatar")]
+         "https://gravatar.com/alexexample", "Alex, smiling", "gravatar:avatar")]
     assert run.log == [("gravatar.com", f"/avatar/{HASH}?d=404&s=1"), ("api.gravatar.com", f"/v3/profiles/{HASH}")]
     assert run.result.facts == {"has_gravatar": True, "public_profile": True, "verified_accounts": 2}
     assert "the public Gravatar profile links this face to: GitHub, Mastodon" in run.result.notes

@@ -265,6 +265,7 @@ def test_a_wrong_key_is_a_clear_workspace_error(tmp_path, keys):
     _enrol_marker(home)
     (key,) = keys.iterdir()
     key.write_text("QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=\n")  # 32 bytes, not the key
+    (tmp_path / "x.jpg").write_bytes(b"")  # there: a missing photo would be refused first
     result = faceaudit(home, "check", str(tmp_path / "x.jpg"))
     assert result.code == ExitCode.WORKSPACE
     assert "cannot be decrypted" in result.err and "faceaudit forget" in result.err

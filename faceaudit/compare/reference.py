@@ -12,7 +12,7 @@ from faceaudit.compare.engines.base import FaceEngine
 from faceaudit.compare.faces import find_faces
 from faceaudit.compare.imageio import read_path
 from faceaudit.compare.recognisability import face_height, frontalness
-from faceaudit.errors import EnrolmentRefused, ImageRejected
+from faceaudit.errors import EnrolmentRefused, ExitCode, ImageRejected
 from faceaudit.types import DetectedFace, ReferenceFace
 
 MIN_FACE_PX = 80  # reference faces smaller than this make a poor template
@@ -82,7 +82,9 @@ def examine_photo(engine: FaceEngine, photo: ReferencePhoto) -> ReferenceFace | 
         search = find_faces(engine, photo.data, source=photo.name)
     except ImageRejected as exc:
         reason = exc.message.removeprefix(f"{photo.name}: ")
-        return PhotoRefused(photo.name, reason, exc.hint or "use a JPEG or PNG photo of your face", unreadable=True)
+        hint = exc.hint.rstrip(".")  # a sentence in imageio; here it follows a dash, as every advice does
+        advice = hint[:1].lower() + hint[1:] if hint else "use a JPEG or PNG photo of your face"
+        return PhotoRefused(photo.name, reason, advice, unreadable=True)
     image = search.image
     if min(image.width, image.height) < MIN_FACE_PX:
         # Too small to hold a usable face at all: saying "no face found" would send the user
@@ -147,9 +149,17 @@ def build_template(engine: FaceEngine, photos: Sequence[ReferencePhoto],
     examined = [examine_photo(engine, photo) for photo in photos]
     new = [face for face in examined if isinstance(face, ReferenceFace)]
     refused = [face for face in examined if isinstance(face, PhotoRefused)]
-    refused += not_one_person(engine, new, existing)
+    given = [photo.name for photo, face in zip(photos, examined, strict=True) if isinstance(face, ReferenceFace)]
+    refused += not_one_person(engine, new, existing, names=given)
+    order = {photo.name: index for index, photo in enumerate(photos)}
+    refused.sort(key=lambda photo: order.get(photo.name, len(order)))  # as the user listed them
     if refused:
-        raise _refusal(refused, len(photos), adding=bool(existing))
+        error = _refusal(refused, len(photos), adding=bool(existing))
+        if all(photo.unreadable for photo in refused):
+            # Only files that are no image faceaudit decodes: the exit code `check` gives them
+            # too, and `enroll` for a file over the size limit. Any refused face makes it 4.
+            error.exit_code = ExitCode.IMAGE
+        raise error
     return Enrolment(new, [*skipped, *narrow_set_warnings([*existing, *new])])
 
 
@@ -189,8 +199,8 @@ def narrow_set_warnings(faces: Sequence[ReferenceFace]) -> list[str]:
     return warnings
 
 
-def not_one_person(engine: FaceEngine, new: Sequence[ReferenceFace],
-                   existing: Sequence[ReferenceFace] = ()) -> list[PhotoRefused]:
+def not_one_person(engine: FaceEngine, new: Sequence[ReferenceFace], existing: Sequence[ReferenceFace] = (),
+                   *, names: Sequence[str] = ()) -> list[PhotoRefused]:
     """The new reference faces that do not show the person the others show. Every pair of
     faces must match at the engine's `maybe` threshold or better.
 
@@ -198,7 +208,8 @@ def not_one_person(engine: FaceEngine, new: Sequence[ReferenceFace],
     not match the template's faces (with `existing`), or those outside the largest group of
     photos that all match each other, when that group is a majority. When it cannot (two
     photos of two people, or no majority), each photo that fails a match is listed with the
-    photos it does not match."""
+    photos it does not match. `names`: the new photos as the user named them (else the file
+    names kept in the template), for each line's first word."""
     cut = engine.thresholds.maybe
     faces = [*existing, *new]
     similar = [[float(a.embedding @ b.embedding) for b in faces] for a in faces]
@@ -211,7 +222,9 @@ def not_one_person(engine: FaceEngine, new: Sequence[ReferenceFace],
         return faces[index].photo_name
 
     def refused(index: int, reason: str) -> PhotoRefused:
-        return PhotoRefused(faces[index].photo_name, reason, "leave it out if it is not you")
+        new_index = index - len(existing)
+        given = names[new_index] if 0 <= new_index < len(names) else name(index)
+        return PhotoRefused(given, reason, "leave it out if it is not you")
 
     group = _largest_matching_group(similar, cut, trusted=len(existing))
     if existing or (len(group) >= 2 and 2 * len(group) > len(faces)):

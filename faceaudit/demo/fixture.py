@@ -1,5 +1,6 @@
-"""The demo's fictional person, Alex Vega: a personal website, a Mastodon account and accounts on
-the platforms in `EXTRA_PLATFORMS` (their imitations in `demo/platforms/`), with labels.
+"""The demo's fictional person, Alex Example (`demo/person.py`): a personal website, a Mastodon
+account and accounts on the platforms in `EXTRA_PLATFORMS` (their imitations in
+`demo/platforms/`), with labels.
 
 `person_images` lists the image URLs a logged-out scraper collects from these accounts that
 show Alex; the demo's report must find exactly those. `other_images` and `noface_images` are
@@ -23,6 +24,7 @@ from faceaudit.demo.mastodon_api import (
     FixtureStatus,
     mastodon_handler,
 )
+from faceaudit.demo.person import NAME
 from faceaudit.demo.photos import Photo
 from faceaudit.demo.platforms import build as build_platform
 from faceaudit.demo.server import Handler, Request
@@ -32,7 +34,7 @@ from faceaudit.report.advice import platform_name
 
 MASTODON_HOST = "social.example"
 USERNAME = "alex"
-DISPLAY_NAME = "Alex Vega"
+DISPLAY_NAME = NAME
 AVATAR = "avatar.jpg"
 HEADER = "rocket.jpg"
 
@@ -77,12 +79,13 @@ class DemoFixture:
         return _served(self.sites, url)
 
 
-def demo_platform_names() -> str:
-    """The demo's platforms as a person reads them: "Mastodon, Bluesky, Instagram, GitHub and
-    Gravatar". For `faceaudit demo`'s opening line, which says what it imitates: derived from
-    `DEMO_PLATFORMS`, so the line cannot drift from what the demo scans."""
-    names = [platform_name(platform) for platform in DEMO_PLATFORMS]
-    return f"{', '.join(names[:-1])} and {names[-1]}"
+def demo_banner() -> str:
+    """`faceaudit demo`'s opening line: whose accounts it imitates, how many and where. Derived
+    from the accounts the demo lists (the website, then `DEMO_PLATFORMS`), so the line cannot
+    drift from what the demo scans."""
+    names = ["a personal website", *(platform_name(platform) for platform in DEMO_PLATFORMS)]
+    return (f"faceaudit demo: {len(names)} accounts of a fictional person, {NAME} — "
+            f"{', '.join(names[:-1])} and {names[-1]} — imitated on this machine.")
 
 
 def build_demo_fixture() -> DemoFixture:

@@ -10,8 +10,10 @@ is there to be ignored: no crawl may follow it.
 
 from __future__ import annotations
 
+import html
 import json
 
+from faceaudit.demo.person import FIRST_NAME, NAME
 from faceaudit.demo.photos import Photo
 from faceaudit.demo.server import Handler, Reply, Request
 
@@ -19,7 +21,7 @@ HOST = "alex.example.org"
 
 PAGE = """<!doctype html>
 <html lang="en"><head>
-<meta charset="utf-8"><title>Alex Vega</title>
+<meta charset="utf-8"><title>{name}</title>
 <meta property="og:image" content="{root}/images/{og}">
 <meta name="twitter:image" content="{root}/images/{twitter}">
 <script type="application/ld+json">{jsonld}</script>
@@ -28,14 +30,14 @@ PAGE = """<!doctype html>
   .spacer {{ height: 2400px; }}
 </style>
 </head><body>
-<h1>Alex Vega</h1>
+<h1>{name}</h1>
 <p>Hello! Photos from my travels. My friend is <a href="https://social.example/@someone_else">@someone_else</a>.
 More <a href="/about/">about me</a>.</p>
 <img src="{root}/images/{small}" srcset="{root}/images/{small} 1x, {root}/images/{srcset_big} 2x" alt="me, small">
 <picture><source media="(min-width: 600px)" srcset="{root}/images/{picture}" type="image/webp"><img src="{root}/images/{picture_fallback}" alt="me in WebP"></picture>
 <img class="lazy" data-src="{root}/images/{lazy}" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="lazy loaded">
 <img src="{root}/images/{friends}" alt="me with two friends">
-<img src="{root}/images/{others}" alt="game night at Sam's">
+<img src="{root}/images/{others}" alt="game night at Jo's">
 <div class="hero"></div>
 <div class="spacer"></div>
 <div id="more"></div>
@@ -55,9 +57,9 @@ More <a href="/about/">about me</a>.</p>
 
 
 ABOUT = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>About Alex Vega</title></head><body>
+<html lang="en"><head><meta charset="utf-8"><title>About {name}</title></head><body>
 <h1>About me</h1>
-<img src="{root}/images/{about}" alt="Alex, a portrait">
+<img src="{root}/images/{about}" alt="{first_name}, a portrait">
 <p>I write about travel and rockets. <a href="/">Home</a></p>
 </body></html>
 """
@@ -81,11 +83,12 @@ def website_handler(photos: dict[str, Photo]) -> tuple[Handler, dict[str, str]]:
         "jsonld": "avatar.jpg",
         "about": "mirror.jpg",  # on the about page only
     }
-    jsonld = json.dumps({"@context": "https://schema.org", "@type": "Person", "name": "Alex Vega",
+    jsonld = json.dumps({"@context": "https://schema.org", "@type": "Person", "name": NAME,
                          "image": f"{root}/images/{slots['jsonld']}"})
-    page = PAGE.format(root=root, jsonld=jsonld.replace("</", "<\\/"),  # <script> is raw text: only "</" could end it
+    page = PAGE.format(root=root, name=html.escape(NAME), jsonld=jsonld.replace("</", "<\\/"),  # <script> is raw text: only "</" could end it
                        **{k: v for k, v in slots.items() if k != "jsonld"}).encode()
-    about = ABOUT.format(root=root, about=slots["about"]).encode()
+    about = ABOUT.format(root=root, name=html.escape(NAME), first_name=html.escape(FIRST_NAME),
+                         about=slots["about"]).encode()
 
     def handle(request: Request) -> Reply:
         if request.path == "/":

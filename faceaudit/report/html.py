@@ -20,7 +20,7 @@ import hashlib
 from html import escape
 from urllib.parse import urlsplit
 
-from faceaudit.report.actions import Action, ActionPlan, plan
+from faceaudit.report.actions import RISK_MEANING, Action, ActionPlan, plan
 from faceaudit.report.advice import (
     AdviceItem,
     general_facts,
@@ -29,7 +29,10 @@ from faceaudit.report.advice import (
     platform_name,
 )
 from faceaudit.report.model import (
+    FIRST_SCAN_SHORT,
     KIND_LABELS,
+    STATUS_LABELS,
+    UNKNOWN,
     VERDICT_LABELS,
     AccountReport,
     ChangedPhoto,
@@ -41,15 +44,20 @@ from faceaudit.report.model import (
     coverage_line,
     crawl_summary,
     describe_indexable,
-    describe_stop,
+    exposure_label,
     exposure_lines,
+    exposure_summary,
     finding_summary,
     headline,
     history_line,
+    match_text,
     metadata_leaks,
     nothing_found_line,
     others_summary,
     report_warnings,
+    scan_line,
+    seen_label,
+    thresholds_line,
 )
 from faceaudit.text import printable_fields
 
@@ -82,7 +90,9 @@ nav ul{list-style:none;padding:0;margin:.5rem 0;display:flex;flex-wrap:wrap;gap:
 h2{font-size:1.25rem;margin:1.6rem 0 .5rem}h3{font-size:1.1rem;margin:1.2rem 0 .4rem}h4{font-size:1rem;margin:.8rem 0 .3rem}
 footer{border-top:1px solid #ddd;margin-top:2rem;padding-top:.5rem}
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
-td.n{text-align:right}.warn{background:#fff4d6;border:1px solid #e0b100;padding:.5rem 1rem}
+td.n{text-align:right}table.accounts{table-layout:fixed}
+.accounts th:nth-child(1){width:15%}.accounts th:nth-child(2){width:33%}.accounts th:nth-child(3){width:10%}
+.accounts th:nth-child(4){width:11%}.warn{background:#fff4d6;border:1px solid #e0b100;padding:.5rem 1rem}
 .ok{color:#17622a;font-weight:bold}.unknown{color:#8a5a00;font-weight:bold}.high{color:#b00020;font-weight:bold}
 .medium{color:#8a5a00}.low{color:#225}.leak{color:#b00020}.small{color:#555;font-size:.9em}
 .headline{font-size:1.3em;margin:.3rem 0}.resolved{color:#17622a}.new{color:#b00020}
@@ -168,14 +178,15 @@ def _header(report: ReportData, actions: ActionPlan) -> str:
         contents.append(("history", "Since last time"))
     contents.append(("facts", "Good to know"))
     links = "".join(f'<li><a href="#{anchor}">{text}</a></li>' for anchor, text in contents)
-    return (f"<header><h1>faceaudit report — scan {report.scan_id}</h1>{_heading(report)}"
+    return (f"<header><h1>faceaudit report — scan {report.scan_id}</h1>"
+            f'<p class="small">{escape(scan_line(report))}</p>'
             f'<nav aria-label="Contents"><ul>{links}</ul></nav></header>')
 
 
 def _footer(report: ReportData) -> str:
-    return ('<footer><p class="small">Made by faceaudit on this computer. This page loads nothing from '
-            "the network; the photos of your face in it are small copies kept in the page itself. "
-            f"Report generated {escape(report.generated_at)}.</p></footer>")
+    return (f"<footer>{_heading(report)}<p class=\"small\">Made by faceaudit on this computer. This page "
+            "loads nothing from the network; the photos of your face in it are small copies kept in the "
+            "page itself.</p></footer>")
 
 
 def _exposure(report: ReportData) -> str:
@@ -191,14 +202,19 @@ def _exposure(report: ReportData) -> str:
     nothing = nothing_found_line(report)
     if nothing:  # green only when every account was seen to the end
         parts.append(f'<p class="{"ok" if complete else ""}">{escape(nothing)}</p>')
+    summary = exposure_summary(report)
+    if summary:
+        parts.append(f"<p>{escape(summary)}</p>")
     lines = [escape(line) for line in exposure_lines(report)]
     others, consider = others_summary(report), other_people_advice()
     if others and consider is not None:
         lines.append(f"{escape(others)} {escape(consider.do)}. "
                      f'<span class="small">Source: {_link(consider.source)} (checked {escape(consider.checked)})</span>')
     if lines:
-        parts.append("<ul>" + "".join(f"<li>{line}</li>" for line in lines) + "</ul>")
-    parts.append(f"<p><strong>Since last time:</strong> {escape(history_line(report))}</p></section>")
+        parts.append("<details><summary>What this is based on</summary><ul>"
+                     + "".join(f"<li>{line}</li>" for line in lines) + "</ul></details>")
+    since = FIRST_SCAN_SHORT if report.history is None else history_line(report)
+    parts.append(f"<p><strong>Since last time:</strong> {escape(since)}</p></section>")
     return "\n".join(parts)
 
 
@@ -209,11 +225,11 @@ def _checklist(report: ReportData, actions: ActionPlan) -> str:
     first, rest = actions.actions[:FIRST_ACTIONS], actions.actions[FIRST_ACTIONS:]
     parts = [
         '<section id="actions" aria-labelledby="actions-title">',
-        f'<h2 id="actions-title">What to change, most important first ({len(actions)}: {counts})</h2>',
-        '<p class="small">Tick each change when it is done: the ticks are kept in this browser on this '
-        "computer (not in the file). Without JavaScript the boxes still work, but the ticks are not kept. "
-        "Risk: how much a face scraper could get from the photos (how recognisable, how easy to find, how "
-        "many); the riskiest comes first.</p>",
+        f'<h2 id="actions-title">What to change, most important first ({len(actions)})</h2>',
+        f'<p class="small">{counts}. Tick each change when it is done: the ticks are kept in this browser, '
+        "not in the file. Without JavaScript the boxes still work, but the ticks are not kept.</p>",
+        f'<details><summary>What “risk” means</summary><p class="small">{escape(RISK_MEANING)}</p>'
+        "</details>",
         f'<ol class="actions">{"".join(_action(report, a) for a in first)}</ol>',
     ]
     if rest:
@@ -303,19 +319,18 @@ def _changed(photo: ChangedPhoto) -> str:
 
 
 def _heading(report: ReportData) -> str:
-    thresholds = ", ".join(f"{escape(k)} ≥ {v:.2f}" for k, v in report.thresholds.items())
     finished = f"finished {report.scan_finished}" if report.scan_finished else "not finished"
+    status = STATUS_LABELS.get(report.scan_status, report.scan_status)
     return (
-        f'<p class="small">Scan started {escape(report.scan_started)}, '
-        f"{escape(finished)}, status: {escape(report.scan_status)}. "
-        f"Face engine {escape(report.engine)}{f' (similarity thresholds: {thresholds})' if thresholds else ''}. "
-        f"Report generated {escape(report.generated_at)}.</p>"
+        f'<p class="small">Scan {report.scan_id} started {escape(report.scan_started)}, {escape(finished)} '
+        f"({escape(status)}); face engine {escape(report.engine)}; report made {escape(report.generated_at)}. "
+        f"{escape(thresholds_line(report))}</p>"
     )
 
 
 def _summary_table(report: ReportData) -> str:
     """One row per account; on a narrow screen each row is a card (see STYLE)."""
-    columns = ("Site", "Account", "Photos of you", "Exposure", "Crawl stopped")
+    columns = ("Site", "Account", "Photos of you", "Exposure", "Seen")
     head = "".join(f'<th scope="col">{h}</th>' for h in columns)
     rows = []
     for number, a in enumerate(report.accounts, start=1):
@@ -324,8 +339,8 @@ def _summary_table(report: ReportData) -> str:
             escape(platform_name(a.site)),
             f'{_link(a.url)} <a class="small screen-only" href="#account-{number}">details</a>',
             with_you,
-            f'<span class="{escape(a.exposure)}">{escape(a.exposure)}</span>',
-            escape(describe_stop(a)),
+            f'<span class="{escape(a.exposure)}">{escape(exposure_label(a))}</span>',
+            escape(seen_label(a)),
         )
         numeric = ("", "", ' class="n"', "", "")
         rows.append("<tr>" + "".join(f'<td data-label="{label}"{css}>{cell}</td>'
@@ -340,8 +355,7 @@ def _account(number: int, account: AccountReport, actions: ActionPlan) -> str:
     parts = [
         f'<section class="account" id="account-{number}" aria-labelledby="account-{number}-title">',
         f'<h3 id="account-{number}-title">{name} — {escape(account.url)}</h3>',
-        f'<p>Exposure: <span class="{escape(account.exposure)}">{escape(account.exposure)}</span> '
-        f"({escape(account_meaning(account))})</p>",
+        _account_exposure(account),
     ]
     if not account.findings:
         quiet = "ok" if account.seen is Seen.WHOLE else "warn"
@@ -361,7 +375,7 @@ def _account(number: int, account: AccountReport, actions: ActionPlan) -> str:
         parts.append("</details>")
     more = []
     if account.findings:
-        best = "" if account.best_similarity is None else f" · best similarity {account.best_similarity:.2f}"
+        best = "" if account.best_similarity is None else f" · best {match_text(account.best_similarity)}"
         more.append(
             f"<p>Photos of you: {account.photos_with_you}"
             + (f" (+{account.photos_maybe_you} maybe)" if account.photos_maybe_you else "")
@@ -378,6 +392,14 @@ def _account(number: int, account: AccountReport, actions: ActionPlan) -> str:
     parts.append(f"<details><summary>How faceaudit checked it{', and what stays public' if advice else ''}"
                  f"</summary>{''.join(more)}</details></section>")
     return "\n".join(parts)
+
+
+def _account_exposure(account: AccountReport) -> str:
+    level = f'<span class="{escape(account.exposure)}">'
+    if account.exposure in ("none", UNKNOWN):  # the meaning says it: "no photo of your face found"
+        return f"<p>Exposure: {level}{escape(account_meaning(account))}</span></p>"
+    return (f"<p>Exposure: {level}{escape(exposure_label(account))}</span> "
+            f"({escape(account_meaning(account))})</p>")
 
 
 def _finding(number: int, finding: FindingReport) -> str:

@@ -402,13 +402,22 @@ def seen_label(account: AccountReport) -> str:
 
 def match_text(similarity: float) -> str:
     """How close a face is to the user's enrolled face, with what the number means."""
-    return f"match {similarity:.2f} (1.00 = the same face)"
+    return f"match {similarity:.2f} of 1.00"
 
 
 def scan_line(report: ReportData) -> str:
     """ "Scan 3 · 7 Dec 2026 18:28 UTC · face engine sface": which scan, when, with what."""
     status = "" if report.scan_status == "complete" else f" · {STATUS_LABELS.get(report.scan_status, '')}"
     return f"Scan {report.scan_id} · {readable_time(report.scan_started)}{status} · face engine {report.engine}"
+
+
+def thresholds_line(report: ReportData) -> str:
+    """ "A face counts as you from a match of 0.43, as maybe you from 0.36 (1.00 = the same face)." """
+    you, maybe = report.thresholds.get("you"), report.thresholds.get("maybe")
+    if you is None or maybe is None:
+        return ""
+    return (f"A face counts as you from a match of {you:.2f}, as maybe you from {maybe:.2f} "
+            "(1.00 = the same face).")
 
 
 def readable_time(iso: str) -> str:

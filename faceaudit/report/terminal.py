@@ -1,6 +1,8 @@
-"""The report in the terminal. The first screen answers "how exposed am I and what do I do first"
-(exposure, since last time, the top actions); then the accounts table and each account's
-details. `everything=True` (`report --all`) lists every action, photo and general fact.
+"""The report in the terminal. By default one screen answers "how exposed am I and what do I do
+first": a one-line heading, the exposure with what was checked, the top three actions (what,
+what to do, where) with what their risk means, and one line per account. `everything=True`
+(`report --all`) adds every action with its photos and sources, the accounts table, each
+account's photos, what changed photo by photo, and the general facts.
 
 Everything that came from the web (URLs, alt text, notes, EXIF) is printed as plain `Text`,
 never parsed as rich markup, with its control characters shown as escapes (`render` makes the
@@ -50,6 +52,7 @@ from faceaudit.report.model import (
     report_warnings,
     scan_line,
     seen_label,
+    thresholds_line,
 )
 from faceaudit.text import printable_fields
 from faceaudit.types import CrawlCost, Verdict
@@ -58,21 +61,23 @@ EXPOSURE_STYLES = {"high": "bold red", "medium": "yellow", "low": "cyan", "none"
 FIRST_ACTIONS = 3  # actions on the first screen; `--all` shows every one
 
 
-def render(report: ReportData, console: Console, *, everything: bool = False) -> None:
-    """The first screen; with `everything`, then every action, account, photo, source and change."""
+def render(report: ReportData, console: Console, *, everything: bool = False,
+           command: str = "faceaudit report") -> None:
+    """The first screen; with `everything`, then every action, account, photo, source and change.
+    `command` is what the user runs again to see more (`faceaudit demo` for the demo's report)."""
     report = printable_fields(report)  # every string from a page or platform, once, before any is shown
     actions = plan(report)
     console.print(_heading(report, everything))
     for warning in report_warnings(report):
         console.print(Text(f"Warning: {warning}", style="bold yellow"))
     _exposure(report, console, everything)
-    _actions(actions, console, everything)
+    _actions(actions, console, everything, command)
     console.print()
     if not everything:
         console.print(_account_lines(report))
         console.print()
-        console.print(Text("Everything (every action, photo, source and change since the last scan): "
-                           "faceaudit report --all · as a web page: faceaudit report --html FILE", style="dim"))
+        console.print(Text(f"Everything (every action, photo, source, change): {command} --all"))
+        console.print(Text(f"As a web page to tick off: {command} --html FILE"))
         return
     console.print(_summary_table(report, console.width))
     for account in report.accounts:
@@ -110,7 +115,7 @@ def _exposure(report: ReportData, console: Console, everything: bool) -> None:
     console.print(Text(FIRST_SCAN_SHORT if short else history_line(report)))
 
 
-def _actions(actions: ActionPlan, console: Console, everything: bool) -> None:
+def _actions(actions: ActionPlan, console: Console, everything: bool, command: str) -> None:
     if not len(actions):
         return
     shown = actions.actions if everything else actions.actions[:FIRST_ACTIONS]
@@ -127,7 +132,7 @@ def _actions(actions: ActionPlan, console: Console, everything: bool) -> None:
     for action in shown:
         console.print(_action_block(action, everything))
     if len(shown) < len(actions):
-        console.print(Text(f"  … and {len(actions) - len(shown)} more: faceaudit report --all", style="dim"))
+        console.print(Text(f"  … and {len(actions) - len(shown)} more: {command} --all", style="dim"))
 
 
 def _action_block(action: Action, everything: bool) -> RenderableType:
@@ -163,10 +168,9 @@ def _heading(report: ReportData, everything: bool) -> Text:
     if everything:
         finished = f"finished {report.scan_finished}" if report.scan_finished else "not finished"
         text.append(f"\nScan started {report.scan_started}, {finished}; report made {report.generated_at}")
-        you, maybe = report.thresholds.get("you"), report.thresholds.get("maybe")
-        if you is not None and maybe is not None:
-            text.append(f"\nA face counts as you from a match of {you:.2f}, as maybe you from {maybe:.2f} "
-                        "(1.00 = the same face)")
+        thresholds = thresholds_line(report)
+        if thresholds:
+            text.append(f"\n{thresholds}")
     return text
 
 
@@ -200,15 +204,15 @@ def _summary_table(report: ReportData, width: int) -> Table:
     # section below, so the account URL keeps room to be read.
     wide = width >= 100
     table = Table(title="Your accounts", title_justify="left")
-    table.add_column("Account", overflow="fold", min_width=18, ratio=1)
+    table.add_column("Account", overflow="fold", ratio=1)
     table.add_column("Photos\nseen", justify="right", no_wrap=True)
     table.add_column("With\nyour face", justify="right", no_wrap=True)
     if wide:
         table.add_column("Best\nmatch", justify="right", no_wrap=True)
         table.add_column("Biggest\nface", justify="right", no_wrap=True)
     table.add_column("Other\nfaces", justify="right", no_wrap=True)
-    table.add_column("Exposure", overflow="fold", min_width=8)
-    table.add_column("Seen", overflow="fold", min_width=8)
+    table.add_column("Exposure", overflow="fold")
+    table.add_column("Seen", overflow="fold")
     for account in report.accounts:
         site = Text(platform_name(account.site), style="bold")
         site.append("\n")
@@ -220,7 +224,7 @@ def _summary_table(report: ReportData, width: int) -> Table:
         table.add_row(
             site,
             str(account.images_seen),
-            _with_you(account),
+            _with_you(account).replace(" (", "\n("),  # the count, and the maybes below it
             *size,
             str(account.other_faces),
             Text(exposure_label(account), style=EXPOSURE_STYLES.get(account.exposure, "")),
@@ -240,8 +244,11 @@ def _render_account(account: AccountReport, actions: ActionPlan, console: Consol
     console.print(Rule(Text(platform_name(account.site), style="bold"), align="left"))
     console.print(Text(f"Account: {account.url}", overflow="fold"))
     exposure = Text("Exposure: ")
-    exposure.append(exposure_label(account), style=EXPOSURE_STYLES.get(account.exposure, ""))
-    exposure.append(f" ({account_meaning(account)})")
+    if account.exposure in ("none", UNKNOWN):  # the meaning says it: "no photo of your face found"
+        exposure.append(account_meaning(account), style=EXPOSURE_STYLES.get(account.exposure, ""))
+    else:
+        exposure.append(exposure_label(account), style=EXPOSURE_STYLES.get(account.exposure, ""))
+        exposure.append(f" ({account_meaning(account)})")
     console.print(exposure)
     if account.findings:
         console.print(Text(_factors(account)))

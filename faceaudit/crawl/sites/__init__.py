@@ -59,7 +59,7 @@ def find(url: str) -> Site:
             return cls(url, match)
         if cls.refuse is not None and cls.refuse.match(url):
             raise UsageError(
-                f"{url!r} is a {cls.name} page, but not the address of an account's profile",
+                f"{url!r} is {address.a_page_of(cls.name)}, but not the address of an account's profile",
                 f"give your profile's address, e.g. {cls.example}",
             )
     raise UsageError(

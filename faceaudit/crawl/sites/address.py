@@ -41,6 +41,22 @@ SCHEMELESS_CREDENTIALS = re.compile(r"[^/?#@\s:]+:[^/?#@\s]*@")
 CREDENTIALS = re.compile(rf"(?<=//)[^/?#]*@|{SCHEMELESS_CREDENTIALS.pattern}")
 
 
+# How a platform's name is written in a message, where its adapter's `name` (lower-case, an
+# identifier) would read wrong: "an X page", "a GitHub page", not "a x page".
+PLATFORM_TITLES = {"github": "GitHub", "linkedin": "LinkedIn", "tiktok": "TikTok", "x": "X", "youtube": "YouTube"}
+
+
+def platform_title(name: str) -> str:
+    """The platform called `name` by an adapter, as people write it: "Instagram", "X"."""
+    return PLATFORM_TITLES.get(name, name.capitalize())
+
+
+def a_page_of(name: str) -> str:
+    """"an Instagram page", "an X page" (said "ex"), "a Mastodon page"."""
+    title = platform_title(name)
+    return f"{'an' if title[0] in 'AEIOUX' else 'a'} {title} page"
+
+
 class AddressRefused(UsageError):
     """An address refused for its form, on any platform. `advice` says what to give instead; the
     hint adds an example, the platform's own once the registry knows which platform it was for."""

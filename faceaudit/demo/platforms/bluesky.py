@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
 
+from faceaudit.demo.person import FIRST_NAME, NAME
 from faceaudit.demo.photos import Photo
 from faceaudit.demo.platforms import PlatformFixture
 from faceaudit.demo.server import Handler, Reply, Request
@@ -62,6 +63,7 @@ class FixtureAccount:
     posts: list[FixturePost] = field(default_factory=list)  # newest first
     no_unauthenticated: bool = False  # the "discourage logged-out visibility" self-label
     status: str = ""  # "", "AccountTakedown" or "AccountDeactivated"
+    display_name: str = ""  # "": made from the handle, as "friend.example.com" shows as "Friend"
 
     @property
     def did(self) -> str:
@@ -219,9 +221,9 @@ def _tid(when: dt.datetime) -> str:
     return out
 
 
-def _author(handle: str, avatar: Blob | None = None) -> dict[str, Any]:
+def _author(handle: str, avatar: Blob | None = None, display_name: str = "") -> dict[str, Any]:
     did = did_of(handle)
-    view: dict[str, Any] = {"did": did, "handle": handle, "displayName": handle.split(".")[0].title(),
+    view: dict[str, Any] = {"did": did, "handle": handle, "displayName": display_name or handle.split(".")[0].title(),
                             "labels": [], "createdAt": "2024-02-01T09:00:00.000Z"}
     if avatar is not None:
         view["avatar"] = image_url(did, avatar, "avatar")
@@ -232,7 +234,7 @@ def _profile(account: FixtureAccount) -> dict[str, Any]:
     did = account.did
     labels = [{"src": did, "uri": f"at://{did}/app.bsky.actor.profile/self", "cid": "bafyreih", "val":
                "!no-unauthenticated", "cts": "2024-02-01T09:00:00.000Z"}] if account.no_unauthenticated else []
-    profile = {**_author(account.handle, account.avatar), "description": "", "followersCount": 12,
+    profile = {**_author(account.handle, account.avatar, account.display_name), "description": "", "followersCount": 12,
                "followsCount": 34, "postsCount": len(account.posts), "indexedAt": "2024-02-01T09:00:00.000Z",
                "labels": labels, "associated": {"lists": 0, "feedgens": 0, "starterPacks": 0, "labeler": False},
                "viewer": {"muted": False, "blockedBy": False}}
@@ -296,14 +298,16 @@ def _feed_item(account: FixtureAccount, index: int, post: FixturePost) -> dict[s
                               "langs": ["en"]}
     embed_record, embed_view = _embed(did, post, when)
     view: dict[str, Any] = {"uri": f"at://{did}/app.bsky.feed.post/{_tid(when)}", "cid": "bafyreip",
-                            "author": _author(handle, account.avatar if not post.reposted_from else None),
+                            "author": (_author(handle) if post.reposted_from
+                                       else _author(handle, account.avatar, account.display_name)),
                             "record": record, "replyCount": 0, "repostCount": 0, "likeCount": 3, "quoteCount": 0,
                             "indexedAt": _iso(when + dt.timedelta(seconds=1)), "labels": []}
     if embed_record is not None:
         record["embed"], view["embed"] = embed_record, embed_view
     if not post.reposted_from:
         return {"post": view}
-    reason = {"$type": "app.bsky.feed.defs#reasonRepost", "by": _author(account.handle), "indexedAt": _iso(when)}
+    reason = {"$type": "app.bsky.feed.defs#reasonRepost",
+              "by": _author(account.handle, display_name=account.display_name), "indexedAt": _iso(when)}
     return {"post": view, "reason": reason}
 
 
@@ -316,20 +320,22 @@ def _json(payload: Any, headers: dict[str, str], status: int = 200) -> Reply:
 
 
 def build(photos: dict[str, Photo]) -> PlatformFixture:
-    """sam.bsky.social: avatar and banner; photos, a video, a gallery and a quote with a photo; a
-    repost of a friend's photo of Sam (skipped: it is the friend's post) and a text post."""
+    """alex-example.bsky.social: avatar and banner; photos, a video, a gallery and a quote with a
+    photo; a repost of a friend's photo of Alex (skipped: it is the friend's post) and a text post."""
 
     def blob(name: str, alt: str = "") -> Blob:
         return Blob(photos[name].data, photos[name].content_type, alt)
 
-    account = FixtureAccount("sam.bsky.social", avatar=blob("avatar.jpg"), banner=blob("rocket.jpg"), posts=[
+    feed = [
         FixturePost([blob("portrait.jpg", "me at the launch"), blob("coffee.jpg")], text="launch day"),
-        FixturePost([blob("lowq.jpg")], reposted_from=FRIEND, text="found this one of Sam"),
+        FixturePost([blob("lowq.jpg")], reposted_from=FRIEND, text=f"found this one of {FIRST_NAME}"),
         FixturePost([blob("mirror.jpg")], "video", text="a short clip"),
         FixturePost([], "text", text="just words"),
         FixturePost([blob("holiday.jpg")], "quote", text="me, there too", quoting=[blob("friend-1.jpg")]),
         FixturePost([blob("with-friends.jpg"), blob("group.jpg")], "gallery", text="the team"),
-    ])
+    ]
+    account = FixtureAccount("alex-example.bsky.social", avatar=blob("avatar.jpg"), banner=blob("rocket.jpg"),
+                             posts=feed, display_name=NAME)
     did = account.did
     sites = bluesky_sites([account], serve_reposts=True)
     assert account.avatar is not None and account.banner is not None

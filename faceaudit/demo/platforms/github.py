@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from faceaudit.demo.person import NAME
 from faceaudit.demo.photos import Photo
 from faceaudit.demo.platforms import PlatformFixture
 from faceaudit.demo.server import Handler, Reply, Request
@@ -83,7 +84,7 @@ def _user_json(user: FixtureUser) -> dict[str, Any]:
         "avatar_url": f"https://{AVATARS}/u/{user.id}?v=4", "gravatar_id": "", "url": api,
         "html_url": f"https://github.com/{user.login}", "followers_url": f"{api}/followers",
         "repos_url": f"{api}/repos", "events_url": f"{api}/events{{/privacy}}",
-        "type": user.type, "user_view_type": "public", "site_admin": False, "name": "Sam Example",
+        "type": user.type, "user_view_type": "public", "site_admin": False, "name": NAME,
         "company": None, "blog": "", "location": None, "email": None, "hireable": None, "bio": None,
         "twitter_username": None, "public_repos": 3, "public_gists": 0, "followers": 2, "following": 1,
         "created_at": "2019-04-02T08:00:00Z", "updated_at": "2024-05-01T12:00:00Z",
@@ -96,7 +97,7 @@ def _json(payload: Any, status: int, headers: dict[str, str]) -> Reply:
 
 def build(photos: dict[str, Photo]) -> PlatformFixture:
     # GitHub shows a logged-out visitor one picture of a user: the profile photo.
-    user = FixtureUser("sam-example", photos["avatar.jpg"].data, avatar_type=photos["avatar.jpg"].content_type)
+    user = FixtureUser("alex-example", photos["avatar.jpg"].data, avatar_type=photos["avatar.jpg"].content_type)
     return PlatformFixture(
         platform="github",
         sites=github_handlers(user),

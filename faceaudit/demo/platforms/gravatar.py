@@ -12,11 +12,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from faceaudit.demo.person import FIRST_NAME, NAME
 from faceaudit.demo.photos import Photo
 from faceaudit.demo.platforms import PlatformFixture
 from faceaudit.demo.server import Handler, Reply, Request
 
 AVATARS, API = "gravatar.com", "api.gravatar.com"
+PROFILE = "alexexample"  # the profile's slug: gravatar.com/alexexample
 FAILURES = ("login_redirect", "unauthorized", "too_many", "html", "avatar_blocked")
 
 
@@ -81,16 +83,16 @@ def avatar_url(person: FixtureGravatar) -> str:
 def _profile(person: FixtureGravatar) -> dict[str, Any]:
     return {
         "hash": person.hash,
-        "display_name": "Sam Example",
-        "profile_url": "https://gravatar.com/samexample",
+        "display_name": NAME,
+        "profile_url": f"https://gravatar.com/{PROFILE}",
         "avatar_url": f"https://0.gravatar.com/avatar/{person.hash}",
-        "avatar_alt_text": "Sam, smiling",
+        "avatar_alt_text": f"{FIRST_NAME}, smiling",
         "location": "Lisbon",
         "description": "",
         "job_title": "",
         "company": "",
         "verified_accounts": [
-            {"service_type": name.lower(), "service_label": name, "service_icon": "", "url": f"https://{name.lower()}.example/sam",
+            {"service_type": name.lower(), "service_label": name, "service_icon": "", "url": f"https://{name.lower()}.example/{PROFILE}",
              "is_hidden": False}
             for name in person.services
         ],
@@ -105,7 +107,7 @@ def _json(payload: Any, status: int, headers: dict[str, str]) -> Reply:
 
 def build(photos: dict[str, Photo]) -> PlatformFixture:
     # One picture per address: the Gravatar. The address belongs to the fictional demo person.
-    person = FixtureGravatar("Sam.Example@example.org", photos["portrait.jpg"].data, photos["portrait.jpg"].content_type)
+    person = FixtureGravatar("alex.example@example.org", photos["portrait.jpg"].data, photos["portrait.jpg"].content_type)
     return PlatformFixture(
         platform="gravatar",
         sites=gravatar_handlers(person, photos["pattern.png"].data),

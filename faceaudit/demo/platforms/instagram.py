@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from faceaudit.demo.person import NAME
 from faceaudit.demo.photos import Photo
 from faceaudit.demo.platforms import PlatformFixture
 from faceaudit.demo.server import Handler, Reply, Request
@@ -229,7 +230,7 @@ def build(photos: dict[str, Photo]) -> PlatformFixture:
         return IgMedia(as_name or f"{name.replace('.', '_')}_n.jpg", photo.data, photo.content_type, alt, video)
 
     picture = media("avatar.jpg", as_name="pic-avatar_n.jpg")
-    carousel = [media("portrait.jpg", "Photo by Sam. May be an image of 1 person."), media("coffee.jpg")]
+    carousel = [media("portrait.jpg", f"Photo by {NAME}. May be an image of 1 person."), media("coffee.jpg")]
     cover = media("holiday.jpg", video=True)
     posts = [
         IgPost("C6sAmp1e001", carousel, "Two from the weekend", 1714564800),
@@ -237,14 +238,14 @@ def build(photos: dict[str, Photo]) -> PlatformFixture:
         IgPost("C6sAmp1e003", [cover], "holiday clip", 1714392000),
         IgPost("C6sAmp1e004", [media("with-friends.jpg")], "with friends", 1714305600),
         # A collaboration: another account's post shown on this profile; its photo is theirs.
-        IgPost("C6sAmp1e005", [media("mirror.jpg")], "collab", 1714219200, owner=("5170000099", "friend.of.sam")),
+        IgPost("C6sAmp1e005", [media("mirror.jpg")], "collab", 1714219200, owner=("5170000099", "friend.of.alex")),
     ]
-    account = IgAccount("sam.example", "Sam", picture, posts)
+    account = IgAccount("alex.example", NAME, picture, posts)
     return PlatformFixture(
         platform="instagram",
         account=account,
         sites=instagram_sites([account]),
-        account_url=f"https://{HOST}/sam.example/",
+        account_url=f"https://{HOST}/{account.username}/",
         person_images={
             image_url(picture, "s320x320"): "avatar",
             image_url(carousel[0]): "post",

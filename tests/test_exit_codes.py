@@ -1,0 +1,144 @@
+"""Each exit code, produced as a user meets it, through `faceaudit.cli.run`; and the README's
+table lists exactly the codes there are."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from faceaudit import checkup
+from faceaudit.demo.photos import reference_photos
+from faceaudit.errors import BrowserUnavailable, ExitCode, NetworkError
+from tests.support import faceaudit, run_ok
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.fixture(scope="module")
+def enrolled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace with consent, a dlib template of the demo person and one account."""
+    folder = tmp_path_factory.mktemp("enrolled")
+    home = folder / "ws"
+    run = run_ok(home)
+    refs = []
+    for name, data in reference_photos():
+        (folder / name).write_bytes(data)
+        refs.append(str(folder / name))
+    run("consent", "--accept")
+    run("enroll", "--engine", "dlib", *refs)
+    run("accounts", "add", "https://mastodon.social/@alex")
+    return home
+
+
+def test_0_ok(tmp_path):
+    result = faceaudit(tmp_path, "--version")
+    assert result.code == ExitCode.OK == 0 and result.out.startswith("faceaudit ")
+
+
+def test_1_a_bug_says_so_with_its_traceback(tmp_path, monkeypatch):
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("an unexpected failure")
+
+    monkeypatch.setattr(checkup, "add_accounts", broken)
+    result = faceaudit(tmp_path, "accounts", "add", "https://alex.example.org/")
+    assert result.code == ExitCode.ERROR == 1
+    assert "RuntimeError: an unexpected failure" in result.err and "this is a bug in faceaudit" in result.err
+
+
+def test_2_usage(tmp_path):
+    result = faceaudit(tmp_path, "check", str(tmp_path / "missing.jpg"))
+    assert result.code == ExitCode.USAGE == 2 and "no such file" in result.err
+
+
+def test_3_consent(tmp_path):
+    result = faceaudit(tmp_path, "scan")
+    assert result.code == ExitCode.CONSENT == 3 and "faceaudit consent" in result.err
+
+
+def test_4_enrolment(tmp_path):
+    assert faceaudit(tmp_path, "consent", "--accept").code == 0
+    result = faceaudit(tmp_path, "scan")
+    assert result.code == ExitCode.ENROLMENT == 4 and "faceaudit enroll" in result.err
+
+
+def test_5_image(enrolled, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    result = faceaudit(enrolled, "check", str(broken))
+    assert result.code == ExitCode.IMAGE == 5, result.err
+    assert "could not read" in result.out
+
+
+def test_6_network(enrolled, monkeypatch):
+    def unreachable(*args: object, **kwargs: object) -> int:
+        raise NetworkError("mastodon.social: connection refused", "check your connection")
+
+    monkeypatch.setattr(checkup, "scan", unreachable)
+    result = faceaudit(enrolled, "scan")
+    assert result.code == ExitCode.NETWORK == 6 and "[network]" in result.err
+
+
+def test_7_engine(tmp_path):
+    photo = tmp_path / "me.jpg"
+    photo.write_bytes(reference_photos()[0][1])
+    assert faceaudit(tmp_path / "ws", "consent", "--accept").code == 0
+    result = faceaudit(tmp_path / "ws", "enroll", "--engine", "insightface", "--model-dir", str(tmp_path / "nowhere"),
+                       str(photo))
+    assert result.code == ExitCode.ENGINE == 7, result.err
+
+
+def test_8_browser(enrolled, monkeypatch):
+    def no_browser(*args: object, **kwargs: object) -> int:
+        raise BrowserUnavailable("no Chromium found", "install chromium")
+
+    monkeypatch.setattr(checkup, "scan", no_browser)
+    result = faceaudit(enrolled, "scan")
+    assert result.code == ExitCode.BROWSER == 8 and "[browser-unavailable]" in result.err
+
+
+def test_9_workspace(tmp_path):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("mine")
+    result = faceaudit(not_a_folder, "accounts", "list")
+    assert result.code == ExitCode.WORKSPACE == 9, result.err
+
+
+def test_10_nothing_seen(enrolled):
+    result = faceaudit(enrolled, "scan", "--no-dns")  # no name resolves: as if offline
+    assert result.code == ExitCode.NOTHING_SEEN == 10, result.err
+
+
+def test_130_interrupted(tmp_path):
+    assert faceaudit(tmp_path / "ws", "consent", "--accept").code == 0
+    result = faceaudit(tmp_path / "ws", "forget", typed="")  # asked, then end of input (Ctrl-D)
+    assert result.code == ExitCode.INTERRUPTED == 130 and "aborted" in result.err
+
+
+def test_130_interrupted_by_ctrl_c(enrolled, monkeypatch):
+    def ctrl_c(*args: object, **kwargs: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkup, "scan", ctrl_c)
+    result = faceaudit(enrolled, "scan")
+    assert result.code == ExitCode.INTERRUPTED and "`faceaudit scan` resumes" in result.err
+
+
+def readme_exit_codes() -> list[int]:
+    """The codes in the first column of the table under the README's "Exit codes" heading."""
+    text = README.read_text(encoding="utf-8")
+    heading = re.search(r"^#+ .*Exit codes.*$", text, re.MULTILINE | re.IGNORECASE)
+    assert heading, "README.md has no heading about exit codes"
+    codes: list[int] = []
+    for line in text[heading.end():].lstrip("\n").splitlines():
+        if line.startswith("#"):
+            break
+        row = re.match(r"\|\s*(\d+)\s*\|", line)
+        if row:
+            codes.append(int(row[1]))
+    return codes
+
+
+def test_the_readme_table_lists_every_exit_code_and_no_other():
+    assert readme_exit_codes() == sorted(int(code) for code in ExitCode)
