@@ -205,8 +205,10 @@ def scan(ws: Workspace, options: ScanOptions, *, model_dir: Path | None = None,
     around the scan itself, after consent, template and accounts have been checked."""
     from faceaudit.compare.engines import make_engine
     from faceaudit.compare.matcher import Matcher
+    from faceaudit.crawl.net import trust_context
     from faceaudit.scan import run_scan
 
+    trust_context(options.policy)  # a --ca-cert that is not a certificate: said before anything starts
     consent.require(ws)
     template = ws.template()
     if template is None:

@@ -211,13 +211,16 @@ def _must_be_files(photos: list[Path]) -> None:
     """A path that is not there, or not a file, is a mistake in the command line (exit 2, in
     `enroll` and `check` alike), said for every such path at once before any work; a file that
     is there but cannot be read or decoded is the image's problem (exit 5)."""
-    wrong = [f"{printable(str(p))}: {'is a folder, not a photo' if p.is_dir() else 'not a file' if p.exists() else 'no such file'}"
-             for p in photos if not p.is_file()]
+    from faceaudit.compare.imageio import path_problem
+
+    problems = [(path, path_problem(path)) for path in photos]
+    wrong = [f"{printable(str(path))}: {problem}" for path, problem in problems if problem is not None]
     if len(wrong) == 1:
         raise UsageError(wrong[0], "check the path and try again")
     if wrong:
-        raise UsageError(f"{len(wrong)} of the {len(photos)} paths are not photo files", "check the paths and try again",
-                         details=tuple(wrong))
+        which = (f"{len(wrong)} of the {len(photos)} paths are not photo files" if len(wrong) < len(photos)
+                 else f"{'neither' if len(photos) == 2 else 'none'} of the {len(photos)} paths is a photo file")
+        raise UsageError(which, "check the paths and try again", details=tuple(wrong))
 
 
 def _engine_note(env: Environment) -> checkup.Note:

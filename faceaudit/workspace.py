@@ -266,8 +266,9 @@ def _check_schema(db: sqlite3.Connection, path: Path) -> None:
 def _unopenable(path: Path, exc: sqlite3.DatabaseError) -> WorkspaceError:
     if _disk_full(exc):
         return _write_failed(path, exc)
+    # Not "run `faceaudit forget`": forget opens the database first, and this one cannot be opened.
     return WorkspaceError(f"the workspace database at {path} cannot be opened: {exc}",
-                          "if it is damaged, move it aside (or run `faceaudit forget`) and start again")
+                          f"if it is damaged, {MOVE_ASIDE_HINT}")
 
 
 def _unusable_folder(home: Path, exc: OSError) -> WorkspaceError:

@@ -77,14 +77,28 @@ def set_up_demo_person(run, fixture, folder: Path) -> None:
     """consent, enroll the demo person's reference photos, add their accounts — as a user would.
 
     `run(*args)` runs one faceaudit command and fails the test if it does not succeed."""
+    set_up_person(run, fixture.reference_photos, folder, fixture.account_urls)
+
+
+def set_up_person(run, photos: Iterable[tuple[str, bytes]], folder: Path, accounts: Iterable[str]) -> None:
+    """consent, enroll `photos` (written into `folder`) with dlib, add `accounts`."""
     refs = []
-    for name, data in fixture.reference_photos:
+    for name, data in photos:
         (folder / name).write_bytes(data)
         refs.append(str(folder / name))
     run("consent", "--accept")
     run("enroll", "--engine", "dlib", *refs)
-    for url in fixture.account_urls:
+    for url in accounts:
         run("accounts", "add", url)
+
+
+def enrolled_home(folder: Path, accounts: Iterable[str]) -> Path:
+    """`folder`/ws: a workspace with consent, a dlib template of the demo person and `accounts`."""
+    from faceaudit.demo.photos import reference_photos
+
+    home = folder / "ws"
+    set_up_person(run_ok(home), reference_photos(), folder, accounts)
+    return home
 
 
 def run_ok(home: Path):

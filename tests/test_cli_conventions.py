@@ -311,6 +311,10 @@ def test_check_names_a_bad_file_once_and_a_missing_one_is_a_usage_error(enrolled
     both = faceaudit(home, "check", missing, str(tmp_path))
     assert both.code == ExitCode.USAGE
     assert f"  - {missing}: no such file" in both.err and f"  - {tmp_path}: is a folder" in both.err
+    assert "neither of the 2 paths is a photo file" in both.err
+    some = faceaudit(home, "check", missing, str(broken))
+    assert "1 of the 2 paths" not in some.err  # one bad path is named on its own line, not counted
+    assert f"{missing}: no such file" in some.err and some.code == ExitCode.USAGE
 
 
 def test_doctor_says_insightface_once_and_the_licence_is_information(tmp_path, monkeypatch):

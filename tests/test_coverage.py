@@ -5,25 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from faceaudit.demo.photos import reference_photos
 from faceaudit.errors import ExitCode
-from tests.support import faceaudit, run_ok
+from tests.support import enrolled_home, faceaudit
 
 ACCOUNTS = ["https://mastodon.social/@alex", "https://bsky.app/profile/alex.bsky.social"]
 
 
 def _enrolled(tmp_path: Path) -> Path:
-    home = tmp_path / "ws"
-    run = run_ok(home)
-    refs = []
-    for name, data in reference_photos():
-        (tmp_path / name).write_bytes(data)
-        refs.append(str(tmp_path / name))
-    run("consent", "--accept")
-    run("enroll", "--engine", "dlib", *refs)
-    for url in ACCOUNTS:
-        run("accounts", "add", url)
-    return home
+    return enrolled_home(tmp_path, ACCOUNTS)
 
 
 def test_a_scan_that_sees_no_account_exits_non_zero_and_never_says_none(tmp_path: Path) -> None:

@@ -5,20 +5,19 @@ called too small rather than faceless."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from faceaudit.compare.engines.base import Availability, FaceEngine, RGBImage
+from faceaudit.compare.engines.base import FaceEngine, RGBImage
 from faceaudit.compare.reference import MIN_FACE_PX, ReferencePhoto, build_template
 from faceaudit.errors import EnrolmentRefused, ExitCode
 from faceaudit.types import Box, DetectedFace
 from faceaudit.workspace import Workspace
 from tests.support import FACES, faceaudit, needs_faces
+from tests.tiny_engine import FRONTAL, TinyEngine
 
-FRONTAL = np.array([[30, 40], [40, 40], [60, 40], [70, 40], [50, 60]], np.float32)
 PEOPLE = FACES / "people"
 
 
@@ -29,26 +28,13 @@ def _face(person: int = 0, *, sharp: float = 200.0, height: int = 120) -> Detect
     return DetectedFace(Box(0, 0, height, height), FRONTAL * height / 100, 1.5, embedding, sharp)
 
 
-class ScriptedEngine(FaceEngine):
+class ScriptedEngine(TinyEngine):
     """Finds the faces scripted for each photo; a photo is known by its (unique) colour."""
 
-    name = "dlib"  # borrows dlib's thresholds
-    embedding_size = 4
-    landmark_roles = ((0, 1), (2, 3), 4)
-    confident_score = 2.0
-    min_enrol_score = 0.3
-
     def __init__(self, faces: dict[int, list[DetectedFace]]) -> None:
-        super().__init__(None)
+        super().__init__()
         self.faces = faces
         self.seen: list[int] = []
-
-    @classmethod
-    def availability(cls, model_dir: Path | None = None) -> Availability:
-        return Availability(True, "scripted")
-
-    def _load(self) -> None:
-        pass
 
     def _detect(self, image: RGBImage) -> list[DetectedFace]:
         key = int(image[0, 0, 0]) // 10

@@ -6,41 +6,27 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from faceaudit.compare.engines.base import Availability, FaceEngine, RGBImage
+from faceaudit.compare.engines.base import RGBImage
 from faceaudit.compare.reference import ReferencePhoto, build_template, narrow_set_warnings
 from faceaudit.errors import EnrolmentRefused, ExitCode
 from faceaudit.types import Box, DetectedFace, ReferenceFace
 from tests.support import FACES, faceaudit, needs_faces
+from tests.tiny_engine import FRONTAL, TinyEngine
 
-FRONTAL = np.array([[30, 40], [40, 40], [60, 40], [70, 40], [50, 60]], np.float32)
 PROFILE = np.array([[60, 40], [66, 40], [80, 40], [86, 40], [88, 60]], np.float32)
 
 
-class FakeEngine(FaceEngine):
+class FakeEngine(TinyEngine):
     """Returns one prepared face for every image: the gates are what is under test."""
 
-    name = "dlib"  # borrows dlib's thresholds
-    embedding_size = 4
-    landmark_roles = ((0, 1), (2, 3), 4)
-    confident_score = 2.0
-    min_enrol_score = 0.3
-
     def __init__(self, face: DetectedFace) -> None:
-        super().__init__(None)
+        super().__init__()
         self.face = face
-
-    @classmethod
-    def availability(cls, model_dir: Path | None = None) -> Availability:
-        return Availability(True, "fake")
-
-    def _load(self) -> None:
-        pass
 
     def _detect(self, image: RGBImage) -> list[DetectedFace]:
         return [self.face]

@@ -11,7 +11,7 @@ import pytest
 from faceaudit import checkup
 from faceaudit.demo.photos import reference_photos
 from faceaudit.errors import BrowserUnavailable, ExitCode, NetworkError
-from tests.support import faceaudit, run_ok
+from tests.support import enrolled_home, faceaudit
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -19,17 +19,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 @pytest.fixture(scope="module")
 def enrolled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace with consent, a dlib template of the demo person and one account."""
-    folder = tmp_path_factory.mktemp("enrolled")
-    home = folder / "ws"
-    run = run_ok(home)
-    refs = []
-    for name, data in reference_photos():
-        (folder / name).write_bytes(data)
-        refs.append(str(folder / name))
-    run("consent", "--accept")
-    run("enroll", "--engine", "dlib", *refs)
-    run("accounts", "add", "https://mastodon.social/@alex")
-    return home
+    return enrolled_home(tmp_path_factory.mktemp("enrolled"), ["https://mastodon.social/@alex"])
 
 
 def test_0_ok(tmp_path):
@@ -72,6 +62,9 @@ def test_5_image(enrolled, tmp_path):
 
 
 def test_6_network(enrolled, monkeypatch):
+    """No command meets a NetworkError at its end today (a scan reports each account's own
+    failure, a pack download becomes an engine error): this checks the CLI's mapping only."""
+
     def unreachable(*args: object, **kwargs: object) -> int:
         raise NetworkError("mastodon.social: connection refused", "check your connection")
 
@@ -89,7 +82,18 @@ def test_7_engine(tmp_path):
     assert result.code == ExitCode.ENGINE == 7, result.err
 
 
+def test_8_browser_as_the_set_up_meets_it(tmp_path, monkeypatch, capsys):
+    """`python -m faceaudit.crawl.browser --find` (run by the set-up) with no usable Chromium."""
+    from faceaudit.crawl import browser
+
+    monkeypatch.setenv("FACEAUDIT_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    assert browser.main(["--find"]) == ExitCode.BROWSER == 8
+    assert "not an executable file" in capsys.readouterr().err
+
+
 def test_8_browser(enrolled, monkeypatch):
+    """A scan reports a missing browser per account; this checks the CLI's mapping."""
+
     def no_browser(*args: object, **kwargs: object) -> int:
         raise BrowserUnavailable("no Chromium found", "install chromium")
 
@@ -142,3 +146,14 @@ def readme_exit_codes() -> list[int]:
 
 def test_the_readme_table_lists_every_exit_code_and_no_other():
     assert readme_exit_codes() == sorted(int(code) for code in ExitCode)
+
+
+def test_a_bad_certificate_is_refused_before_any_progress(enrolled, tmp_path):
+    """`scan --ca-cert` with a file that is not a certificate: a usage error, said before the
+    scan starts, so no half-drawn progress bar sits above it."""
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a certificate")
+    result = faceaudit(enrolled, "scan", "--ca-cert", str(bad), "--no-dns")
+    assert result.code == ExitCode.USAGE, result.err
+    assert "cannot load it" in result.err
+    assert "crawled" not in result.err and "analysing" not in result.err

@@ -480,9 +480,13 @@ def test_check_on_a_fifo_says_so_and_ends(enrolled_home: Path, tmp_path: Path) -
         run = _check(enrolled_home, fifo, photo)
     except subprocess.TimeoutExpired:
         pytest.fail("faceaudit check hung on a FIFO")
-    assert run.returncode == ExitCode.IMAGE, run.stderr
-    assert f"{fifo}: could not read — {fifo}: is a named pipe (FIFO), not a photo file" in run.stdout
-    assert f"{photo}: no face found" in run.stdout
+    # A path that is not a photo file is a mistake on the command line, said before any photo
+    # is read (exit 2, as in `enroll`); the FIFO is never opened, so nothing can hang on it.
+    assert run.returncode == ExitCode.USAGE, run.stderr
+    assert f"{fifo}: is a named pipe (FIFO), not a photo file" in run.stderr
+    assert "hint:" in run.stderr and run.stdout == ""
+    alone = _check(enrolled_home, photo)
+    assert alone.returncode == 0 and f"{photo}: no face found" in alone.stdout
 
 
 def test_check_of_a_photo_with_garbage_exif_prints_no_warning(enrolled_home: Path, tmp_path: Path) -> None:

@@ -202,6 +202,6 @@ def test_the_terminal_report_counts_what_could_not_be_fetched(tmp_path: Path, ch
         server.sites[HOST] = handle
         fixture = HostileFixture(server.sites, demo_photos.reference_photos(), [f"{ROOT}/"])
         set_up_demo_person(run_ok(home), fixture, tmp_path)
-        scan = faceaudit(home, "scan", *scan_network_args(server))
+        scan = faceaudit(home, "scan", "--all", *scan_network_args(server))
     assert scan.code == 0, scan.err
     assert f"could not be fetched or read {len(small)}" in " ".join(scan.out.split())

@@ -331,7 +331,7 @@ def test_account_urls_are_taken(url: str, actor: str) -> None:
 def test_other_bluesky_pages_are_refused_with_the_example(url: str) -> None:
     with pytest.raises(UsageError) as refused:
         sites.find(url)
-    assert "bluesky page" in refused.value.message and Bluesky.example in refused.value.hint
+    assert "is a Bluesky page" in refused.value.message and Bluesky.example in refused.value.hint
 
 
 def test_scope_is_the_two_api_methods() -> None:

@@ -250,7 +250,7 @@ def test_usernames_with_dots_and_underscores() -> None:
 def test_other_instagram_pages_are_refused(url: str) -> None:
     with pytest.raises(UsageError) as caught:
         sites.find(url)
-    assert "instagram page, but not the address of an account" in caught.value.message
+    assert "is an Instagram page, but not the address of an account" in caught.value.message
     assert Instagram.example in caught.value.hint
 
 

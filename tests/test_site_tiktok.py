@@ -212,7 +212,7 @@ def test_usernames_with_dots_and_underscores() -> None:
 def test_other_tiktok_pages_are_refused(url: str) -> None:
     with pytest.raises(UsageError) as caught:
         sites.find(url)
-    assert "tiktok page, but not the address of an account" in caught.value.message
+    assert "is a TikTok page, but not the address of an account" in caught.value.message
     assert TikTok.example in caught.value.hint
 
 

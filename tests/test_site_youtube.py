@@ -185,7 +185,7 @@ def test_channel_urls_are_youtube_accounts(url: str, path: str) -> None:
 def test_other_youtube_pages_are_refused(url: str) -> None:
     with pytest.raises(UsageError) as caught:
         sites.find(url)
-    assert "youtube" in caught.value.message
+    assert "is a YouTube page" in caught.value.message
     assert "https://www.youtube.com/@alex" in caught.value.hint
 
 

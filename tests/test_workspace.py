@@ -46,6 +46,9 @@ def test_a_damaged_database_is_a_clear_workspace_error(tmp_path):
     result = faceaudit(tmp_path, "accounts", "list")
     assert result.code == ExitCode.WORKSPACE
     assert "cannot be opened" in result.err and "hint" in result.err
+    # The hint's way out must work: forget cannot open a damaged database either.
+    assert "forget" not in result.err
+    assert faceaudit(tmp_path, "forget", "--yes").code == ExitCode.WORKSPACE
 
 
 def test_consent_accept_records_version_hash_time_purpose_and_attestation(tmp_path):

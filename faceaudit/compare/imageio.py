@@ -202,16 +202,35 @@ def _refuse_special(source: str, mode: int) -> None:
         return
     if stat.S_ISDIR(mode):
         raise _folder(source)
+    raise UsageError(
+        f"{source}: {_special_kind(mode)}",
+        "Name photo files; faceaudit does not read photos from pipes, sockets or devices.",
+    )
+
+
+def _special_kind(mode: int) -> str:
     kind = (
         "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
         else "a socket" if stat.S_ISSOCK(mode)
         else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
         else "not a regular file"
     )  # fmt: skip
-    raise UsageError(
-        f"{source}: is {kind}, not a photo file",
-        "Name photo files; faceaudit does not read photos from pipes, sockets or devices.",
-    )
+    return f"is {kind}, not a photo file"
+
+
+def path_problem(path: Path) -> str | None:
+    """Why `path`, given on the command line as a photo, is not one ("no such file", "is a
+    folder, not a photo", "is a named pipe (FIFO), not a photo file"), or None for a regular
+    file. Looks at the file's type only: a FIFO is never opened, so this cannot hang."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or type(exc).__name__})"
+    if stat.S_ISREG(mode):
+        return None
+    return "is a folder, not a photo" if stat.S_ISDIR(mode) else _special_kind(mode)
 
 
 def _folder(source: str) -> UsageError:

@@ -589,6 +589,22 @@ class _PolicyTransport(httpx.HTTPTransport):
         )
 
 
+def trust_context(policy: NetworkPolicy) -> ssl.SSLContext:
+    """The TLS trust of `policy`: the usual roots, plus its --ca-cert. A file that is not a
+    certificate is a usage error, raised here: `scan` calls this before it starts, so the
+    mistake is said before any progress is shown."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    if policy.ca_cert is not None:
+        try:
+            context.load_verify_locations(cafile=str(policy.ca_cert))
+        except (OSError, ssl.SSLError) as exc:
+            raise UsageError(
+                f"--ca-cert {policy.ca_cert}: cannot load it ({without_errno(str(exc)) or type(exc).__name__})",
+                "give a PEM file holding the certificate to trust.",
+            ) from exc
+    return context
+
+
 class NetClient:
     """One per scan: fresh, logged out, no cookies; every request passes the policy.
 
@@ -782,16 +798,7 @@ class NetClient:
     # -- internals ------------------------------------------------------------------------------
 
     def _ssl_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(cafile=certifi.where())
-        if self.policy.ca_cert is not None:
-            try:
-                context.load_verify_locations(cafile=str(self.policy.ca_cert))
-            except (OSError, ssl.SSLError) as exc:
-                raise UsageError(
-                    f"--ca-cert {self.policy.ca_cert}: cannot load it ({without_errno(str(exc)) or type(exc).__name__})",
-                    "give a PEM file holding the certificate to trust.",
-                ) from exc
-        return context
+        return trust_context(self.policy)
 
     def _target(self, host: str, port: int) -> tuple[str, int]:
         """The policy's address for host:port, asked once per scan: no DNS-rebinding window."""

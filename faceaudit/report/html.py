@@ -178,7 +178,7 @@ def _header(report: ReportData, actions: ActionPlan) -> str:
         contents.append(("history", "Since last time"))
     contents.append(("facts", "Good to know"))
     links = "".join(f'<li><a href="#{anchor}">{text}</a></li>' for anchor, text in contents)
-    return (f"<header><h1>faceaudit report — scan {report.scan_id}</h1>"
+    return ("<header><h1>faceaudit report</h1>"
             f'<p class="small">{escape(scan_line(report))}</p>'
             f'<nav aria-label="Contents"><ul>{links}</ul></nav></header>')
 
