@@ -577,6 +577,7 @@ def check_command(
       faceaudit check --json photos/*.jpg
     """
     from faceaudit import checkup
+    from faceaudit.report.model import match_text
 
     env = _env(ctx)
     _must_be_files(photos)
@@ -601,10 +602,15 @@ def check_command(
                 env.stdout.print(f"{escape(path)}: [red]could not read[/red] — {escape(error)}")
                 continue
             faces = result["faces"]
-            verdicts = ", ".join(f"{f['verdict']} ({f['similarity']:.2f})" for f in faces) or "no face found"
+            verdicts = ", ".join(f"{CHECK_VERDICTS.get(f['verdict'], f['verdict'])} ({match_text(f['similarity'])})"
+                                 for f in faces) or "no face found"
             env.stdout.print(f"{escape(path)}: {verdicts}")
     if any(r.get("error") for r in results):
         raise typer.Exit(ExitCode.IMAGE)
+
+
+# `check`'s verdicts in words: the JSON keeps the values (you, maybe, other).
+CHECK_VERDICTS = {"you": "you", "maybe": "maybe you", "other": "someone else"}
 
 
 class _CheckBar:

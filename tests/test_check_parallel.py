@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -202,3 +203,12 @@ def _ready_workers(parent: int, count: int, timeout: float) -> list[int]:
             return ready
         time.sleep(0.05)
     raise AssertionError(f"{count} worker processes did not start within {timeout} s")
+
+
+def test_the_terminal_says_each_verdict_in_words(home):
+    """`check` prints "you (match 0.93 of 1.00)", "someone else (…)": no bare similarity numbers."""
+    result = faceaudit(home, "check", *map(str, photos(["people/barack_obama/obama1.jpg", "people/joe_biden/biden.jpg"])))
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert re.search(r"obama1\.jpg: you \(match 0\.\d\d of 1\.00\)$", lines[0]), lines
+    assert re.search(r"biden\.jpg: someone else \(match -?0\.\d\d of 1\.00\)$", lines[1]), lines
