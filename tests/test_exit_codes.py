@@ -61,16 +61,22 @@ def test_5_image(enrolled, tmp_path):
     assert "could not read" in result.out
 
 
-def test_6_network(enrolled, monkeypatch):
-    """No command meets a NetworkError at its end today (a scan reports each account's own
-    failure, a pack download becomes an engine error): this checks the CLI's mapping only."""
+@pytest.mark.parametrize(("error", "code", "ref"), [
+    (NetworkError("mastodon.social: connection refused", "check your connection"), 6, "[network]"),
+    (BrowserUnavailable("no Chromium found", "install chromium"), 8, "[browser-unavailable]"),
+])
+def test_6_network_and_8_browser_as_the_cli_maps_them(enrolled, monkeypatch, error, code, ref):
+    """No command ends on a NetworkError or BrowserUnavailable today: a scan reports each
+    account's own failure (not seen), a pack download that fails is an engine error (7), and 8
+    is met through `python -m faceaudit.crawl.browser --find` (below). This checks the CLI's
+    mapping of the two errors, should one reach it."""
 
-    def unreachable(*args: object, **kwargs: object) -> int:
-        raise NetworkError("mastodon.social: connection refused", "check your connection")
+    def failing(*args: object, **kwargs: object) -> int:
+        raise error
 
-    monkeypatch.setattr(checkup, "scan", unreachable)
+    monkeypatch.setattr(checkup, "scan", failing)
     result = faceaudit(enrolled, "scan")
-    assert result.code == ExitCode.NETWORK == 6 and "[network]" in result.err
+    assert result.code == code and ref in result.err
 
 
 def test_7_engine(tmp_path):
@@ -89,17 +95,6 @@ def test_8_browser_as_the_set_up_meets_it(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("FACEAUDIT_CHROMIUM", str(tmp_path / "no-such-chromium"))
     assert browser.main(["--find"]) == ExitCode.BROWSER == 8
     assert "not an executable file" in capsys.readouterr().err
-
-
-def test_8_browser(enrolled, monkeypatch):
-    """A scan reports a missing browser per account; this checks the CLI's mapping."""
-
-    def no_browser(*args: object, **kwargs: object) -> int:
-        raise BrowserUnavailable("no Chromium found", "install chromium")
-
-    monkeypatch.setattr(checkup, "scan", no_browser)
-    result = faceaudit(enrolled, "scan")
-    assert result.code == ExitCode.BROWSER == 8 and "[browser-unavailable]" in result.err
 
 
 def test_9_workspace(tmp_path):
