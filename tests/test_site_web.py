@@ -4,6 +4,7 @@ robots.txt asks search engines."""
 
 from __future__ import annotations
 
+import gzip
 import socket
 from collections.abc import Callable, Iterator
 
@@ -13,7 +14,13 @@ from faceaudit.crawl import sites
 from faceaudit.crawl.browser import BrowserInfo, BrowserSession
 from faceaudit.crawl.harvest import page_links
 from faceaudit.crawl.net import AccountScope, NetClient, NetworkPolicy
-from faceaudit.crawl.robots import IMAGE_CRAWLER, parse_robots, parse_sitemap
+from faceaudit.crawl.robots import (
+    IMAGE_CRAWLER,
+    MAX_SITEMAP_BYTES,
+    parse_robots,
+    parse_sitemap,
+    sitemap_pages,
+)
 from faceaudit.crawl.sites.base import CrawlContext
 from faceaudit.crawl.sites.web import Web, page_key
 from faceaudit.demo.server import FixtureServer, Reply, Request
@@ -53,6 +60,9 @@ INDEX = '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{}</s
 def locs(tag: str, *urls: str) -> str:
     return "".join(f"<{tag}><loc>{url}</loc></{tag}>" for url in urls)
 
+
+HUGE_GZ = gzip.compress(URLSET.format(locs("url", "https://gz.example.org/first/")).encode()
+                        + b" " * (MAX_SITEMAP_BYTES * 3))
 
 # Sites of several pages, each host for one test. friend.example.org is another person's site:
 # it is served (a request for it would show in the log), and no crawl may ever request it.
@@ -115,6 +125,14 @@ SITES: dict[str, Callable[[Request], Reply]] = {
         "/private/": b"<p>drafts</p>",
         "/robots.txt": Reply(200, b"User-agent: Googlebot-Image\nDisallow: /photos/\n\n"
                                   b"User-agent: Googlebot\nUser-agent: Bingbot\nDisallow: /private/\n", "text/plain"),
+    }),
+    # Compressed sitemaps: one named in robots.txt lists a page only it knows; the other
+    # unpacks to far more than faceaudit reads (a few kB on the wire); a third is not gzip.
+    "gz.example.org": site({
+        "/sitemap.xml.gz": Reply(200, gzip.compress(URLSET.format(locs(
+            "url", "https://gz.example.org/only-in-the-map/")).encode()), "application/gzip"),
+        "/huge.xml.gz": Reply(200, HUGE_GZ, "application/gzip"),
+        "/broken.xml.gz": Reply(200, b"\x1f\x8b" + b"not really gzip", "application/gzip"),
     }),
     # A page behind a login and a dead link: the rest of the site is still read.
     "wall.example.org": site({
@@ -491,3 +509,19 @@ def test_sitemaps_list_pages_or_other_sitemaps() -> None:
     text = parse_sitemap("https://me.example.org/a\n\nhttps://me.example.org/b\nnot a url\n")
     assert text.urls == ["https://me.example.org/a", "https://me.example.org/b"]
     assert parse_sitemap("<loc>" * 100_000).urls == []  # an unclosed flood is read in linear time
+
+
+def test_compressed_sitemaps_are_read_within_a_bound(net: NetClient, server: FixtureServer) -> None:
+    """A `sitemap.xml.gz` is unpacked and its pages walked; one that unpacks to 30 MB (from
+    under 100 kB on the wire) is read only up to MAX_SITEMAP_BYTES, its first entry still
+    counted; damaged gzip is a note, and the walk goes on."""
+    assert len(HUGE_GZ) < 100_000
+    notes: list[str] = []
+    robots = parse_robots("Sitemap: https://gz.example.org/sitemap.xml.gz\n"
+                          "Sitemap: https://gz.example.org/huge.xml.gz\n"
+                          "Sitemap: https://gz.example.org/broken.xml.gz\n")
+    scope = AccountScope(frozenset({"gz.example.org"}))
+    pages = sitemap_pages(net, "https://gz.example.org/", scope, robots, notes)
+    assert pages == ["https://gz.example.org/only-in-the-map/", "https://gz.example.org/first/"]
+    assert any("huge.xml.gz unpacks to more than 10 MB" in note for note in notes), notes
+    assert any("broken.xml.gz is damaged compressed data" in note for note in notes), notes

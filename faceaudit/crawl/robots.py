@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import zlib
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ MAX_RULES = 2000
 # A sitemap lists at most 50,000 URLs (sitemaps.org); we keep the first this many in all.
 MAX_LISTED = 10_000
 MAX_SITEMAPS = 10  # sitemap files read per site, sitemap indexes and their children included
+# A compressed sitemap is read up to this many bytes once unpacked (the sitemap protocol's own
+# limit is 50 MB): a small file that unpacks to gigabytes stops here, costing no more memory.
+MAX_SITEMAP_BYTES = 10 * 1024 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
 MAX_ROBOTS_CHECKS = 1000  # the site's own images checked against robots.txt
 
 # The crawlers the report speaks of, by their product tokens, most specific first: a crawler
@@ -162,7 +167,8 @@ def parse_sitemap(text: str) -> Sitemap:
 
 def site_file(net: NetClient, url: str, scope: AccountScope, notes: list[str]) -> str | None:
     """The text of robots.txt or a sitemap, or None when there is none. The root files may lie
-    outside a site at `/~me/`: those exact paths are fetched, and nothing else outside it."""
+    outside a site at `/~me/`: those exact paths are fetched, and nothing else outside it. A
+    gzip-compressed file (a `sitemap.xml.gz`) is unpacked, up to MAX_SITEMAP_BYTES."""
     where = scope if scope.allows(url) else AccountScope(scope.hosts, (urlsplit(url).path,))
     try:
         response = net.get_page(url, scope=where)
@@ -171,7 +177,26 @@ def site_file(net: NetClient, url: str, scope: AccountScope, notes: list[str]) -
         return None
     if response.status >= 500:  # 4xx: there is none, which is the usual case
         notes.append(f"{url} answered {response.status}: not read")
-    return response.text() if response.ok else None
+    if not response.ok:
+        return None
+    if response.body.startswith(GZIP_MAGIC):  # the file itself is compressed (not the transfer)
+        return _gunzip(response.body, url, notes)
+    return response.text()
+
+
+def _gunzip(body: bytes, url: str, notes: list[str]) -> str | None:
+    """The text of a gzip file, at most MAX_SITEMAP_BYTES of it (a note says when it was cut);
+    None, with a note, when it is not valid gzip."""
+    unpack = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        data = unpack.decompress(body, MAX_SITEMAP_BYTES)
+    except zlib.error as exc:
+        notes.append(f"{url} is damaged compressed data ({exc}): not read")
+        return None
+    if unpack.unconsumed_tail:
+        notes.append(f"{url} unpacks to more than {MAX_SITEMAP_BYTES // (1024 * 1024)} MB: "
+                     "only the first part was read")
+    return data.decode("utf-8", errors="replace")
 
 
 def read_robots(net: NetClient, url: str, scope: AccountScope, notes: list[str]) -> RobotsTxt | None:
@@ -199,9 +224,6 @@ def sitemap_pages(
         if where in read:
             continue
         read.add(where)
-        if urlsplit(where).path.endswith(".gz"):
-            notes.append(f"{where} is compressed: not read")
-            continue
         text = site_file(net, where, scope, notes)
         sitemap = parse_sitemap(text or "")
         if sitemap.is_index:
