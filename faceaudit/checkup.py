@@ -77,6 +77,7 @@ def enrol(ws: Workspace, photos: Sequence[Path | ReferencePhoto], *, engine: str
     if add and replace:
         raise UsageError("--add and --replace cannot be used together",
                          "--add extends the template, --replace starts a new one")
+    require_photo_files([photo for photo in photos if isinstance(photo, Path)])
     consent.require(ws)
     current = ws.template()
     if add and current is None:
@@ -125,6 +126,21 @@ def _read(photos: Sequence[Path | ReferencePhoto]) -> list[ReferencePhoto]:
     from faceaudit.compare.reference import read_photos
 
     return [read_photos([photo])[0] if isinstance(photo, Path) else photo for photo in photos]
+
+
+def require_photo_files(paths: Sequence[Path]) -> None:
+    """A path that is not there, or not a regular file (a folder, a FIFO, a device), is a
+    mistake in the command (UsageError, in `enrol` and `check` alike), said for every such path
+    at once before any work; a file that is there but cannot be decoded is the image's problem."""
+    from faceaudit.compare.imageio import path_problem
+
+    wrong = [f"{path}: {problem}" for path in paths if (problem := path_problem(path)) is not None]
+    if len(wrong) == 1:
+        raise UsageError(wrong[0], "check the path and try again")
+    if wrong:
+        which = (f"{len(wrong)} of the {len(paths)} paths are not photo files" if len(wrong) < len(paths)
+                 else f"{'neither' if len(paths) == 2 else 'none'} of the {len(paths)} paths is a photo file")
+        raise UsageError(which, "check the paths and try again", details=tuple(wrong))
 
 
 # -- accounts --------------------------------------------------------------------------------
@@ -264,6 +280,7 @@ def check(ws: Workspace, photos: Sequence[Path], *, model_dir: Path | None = Non
     value is called with (photos checked, photos in all)."""
     from faceaudit.check import check_photos
 
+    require_photo_files(photos)
     consent.require(ws)
     template = ws.template()
     if template is None:

@@ -186,7 +186,6 @@ def enroll_command(
     from faceaudit import checkup
 
     env = _env(ctx)
-    _must_be_files(photos)
     with _workspace(env) as ws:
         done = checkup.enrol(ws, photos, engine=engine, model_dir=model_dir, add=add, replace=replace,
                              confirm_replace=None if yes else _confirm_replace(env),
@@ -205,22 +204,6 @@ def enroll_command(
                          f"{done.replaced.created_at[:10]}); its reference faces are deleted")
     for warning in [] if env.quiet else done.warnings:
         env.stderr.print(f"[yellow]note[/yellow]: {escape(warning)}")
-
-
-def _must_be_files(photos: list[Path]) -> None:
-    """A path that is not there, or not a file, is a mistake in the command line (exit 2, in
-    `enroll` and `check` alike), said for every such path at once before any work; a file that
-    is there but cannot be read or decoded is the image's problem (exit 5)."""
-    from faceaudit.compare.imageio import path_problem
-
-    problems = [(path, path_problem(path)) for path in photos]
-    wrong = [f"{printable(str(path))}: {problem}" for path, problem in problems if problem is not None]
-    if len(wrong) == 1:
-        raise UsageError(wrong[0], "check the path and try again")
-    if wrong:
-        which = (f"{len(wrong)} of the {len(photos)} paths are not photo files" if len(wrong) < len(photos)
-                 else f"{'neither' if len(photos) == 2 else 'none'} of the {len(photos)} paths is a photo file")
-        raise UsageError(which, "check the paths and try again", details=tuple(wrong))
 
 
 def _engine_note(env: Environment) -> checkup.Note:
@@ -580,7 +563,6 @@ def check_command(
     from faceaudit.report.model import match_text
 
     env = _env(ctx)
-    _must_be_files(photos)
     # A bar only for a person watching a check of several photos: never in --json, -q or a pipe.
     bar = _CheckBar(env.stderr, len(photos),
                     shown=not as_json and not env.quiet and env.stderr.is_terminal and len(photos) >= 2)

@@ -273,3 +273,17 @@ def test_a_refused_scan_shows_no_progress(fixture: DemoFixture, tmp_path: Path) 
     with Workspace.open(tmp_path) as ws, pytest.raises(NotEnrolled):
         checkup.scan(ws, ScanOptions(), progress=watch)
     assert watch.entered == 0
+
+
+def test_paths_that_are_not_photo_files_are_refused_by_the_library_as_by_the_cli(tmp_path: Path) -> None:
+    """`enrol` and `check` refuse a missing path or a folder before anything else, every such
+    path at once, with the same words whether the CLI or a library caller asks."""
+    missing = tmp_path / "missing.jpg"
+    with Workspace.open(tmp_path / "ws") as ws:
+        for call in (lambda: checkup.enrol(ws, [missing, tmp_path]), lambda: checkup.check(ws, [missing, tmp_path])):
+            with pytest.raises(UsageError) as refused:
+                call()
+            assert refused.value.message == "neither of the 2 paths is a photo file"
+            assert refused.value.details == (f"{missing}: no such file", f"{tmp_path}: is a folder, not a photo")
+    cli = faceaudit(tmp_path / "ws", "check", str(missing), str(tmp_path))
+    assert "neither of the 2 paths is a photo file" in cli.err and f"  - {missing}: no such file" in cli.err
