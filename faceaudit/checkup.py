@@ -248,7 +248,7 @@ def load(ws: Workspace, scan_id: int | None = None) -> ReportData:
     report = load_report(ws, scan_id)
     if report is None and scan_id is not None:
         latest = [f"scan {row['id']}, {row['started_at'][:16].replace('T', ' ')}, {row['status']}"
-                  for row in ws.db.execute("SELECT id, started_at, status FROM scans ORDER BY id DESC LIMIT 5")]
+                  for row in ws.recent_scans(5)]
         if latest:
             raise UsageError(f"there is no scan {scan_id}; the latest scans are: {'; '.join(latest)}",
                              "`faceaudit report` reports on the latest, `faceaudit report --scan N` on scan N")

@@ -632,8 +632,12 @@ class Workspace:
             db.execute("UPDATE scans SET status = ?, finished_at = ? WHERE id = ?", (status, now(), scan_id))
 
     def latest_scan(self) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self.db.execute("SELECT * FROM scans ORDER BY id DESC LIMIT 1").fetchone()
-        return row
+        recent = self.recent_scans(1)
+        return recent[0] if recent else None
+
+    def recent_scans(self, count: int) -> list[sqlite3.Row]:
+        """The `count` latest scans, newest first."""
+        return list(self.db.execute("SELECT * FROM scans ORDER BY id DESC LIMIT ?", (count,)))
 
     def account_done(self, scan_id: int, account_id: int) -> bool:
         row = self.db.execute("SELECT done FROM scan_accounts WHERE scan_id = ? AND account_id = ?",
